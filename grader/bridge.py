@@ -1,0 +1,212 @@
+"""The grader's side of the kernel link: send a request, wait, validate the reply.
+
+Each request runs one fixed statement in the kernel (see
+:mod:`grader.probes.kernel`) under a deadline. The reply is found among the
+kernel's outputs by a random id, then decoded by :mod:`grader.probes.wire`,
+which rejects anything that is not plain JSON or a numeric ``.npy`` array.
+
+Failures are typed so that tests and the pipeline can tell them apart:
+:class:`StudentError` (the student's code raised), :class:`RequestTimeout`
+(it hung; the kernel was interrupted, or killed if it ignored that) and
+:class:`KernelDied` (no kernel to ask any more).
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import secrets
+import time
+from typing import Any
+
+from jupyter_client.blocking.client import BlockingKernelClient
+from jupyter_client.manager import KernelManager
+
+from grader.probes import wire
+from grader.probes.wire import Ref
+
+__all__ = ["Bridge", "BridgeError", "KernelDied", "Ref", "RequestTimeout", "StudentError"]
+
+#: How long an interrupted kernel has to become responsive before it is killed.
+INTERRUPT_GRACE_S = 5.0
+
+
+class BridgeError(RuntimeError):
+    """A request did not produce a usable answer."""
+
+
+class StudentError(BridgeError):
+    """The student's code raised while serving a request."""
+
+    def __init__(self, type_name: str, message: str, traceback: str = "") -> None:
+        super().__init__(f"{type_name}: {message}" if message else type_name)
+        self.type_name = type_name
+        self.message = message
+        self.traceback = traceback
+
+
+class RequestTimeout(BridgeError):
+    """The request ran past its deadline."""
+
+
+class KernelDied(BridgeError):
+    """The kernel is gone: it died, or was killed after hanging."""
+
+
+class ProtocolError(BridgeError):
+    """The kernel answered with something that is not a valid reply."""
+
+
+class Bridge:
+    """Talks to one live kernel on behalf of the tests."""
+
+    def __init__(self, manager: KernelManager, request_timeout: float = 60.0) -> None:
+        self.manager = manager
+        self.request_timeout = request_timeout
+        self.dead_reason: str | None = None
+        self._client: BlockingKernelClient | None = None
+
+    # -- lifecycle ---------------------------------------------------------
+
+    @property
+    def client(self) -> BlockingKernelClient:
+        if self._client is None:
+            client = self.manager.client()
+            client.start_channels()
+            client.wait_for_ready(timeout=30)
+            self._client = client
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.stop_channels()
+            self._client = None
+
+    def mark_dead(self, reason: str) -> None:
+        self.dead_reason = reason
+
+    # -- requests ------------------------------------------------------------
+
+    def request(self, op: str, timeout: float | None = None, **fields: Any) -> Any:
+        """Send one request and return the decoded value of its reply."""
+        if self.dead_reason:
+            raise KernelDied(self.dead_reason)
+        if not self.manager.is_alive():
+            self.mark_dead("the kernel stopped")
+            raise KernelDied(self.dead_reason or "")
+        request_id = secrets.token_hex(8)
+        payload = json.dumps({"id": request_id, "op": op, **fields}, allow_nan=False)
+        code = f'__import__("grader.probes.kernel", fromlist=["handle"]).handle({payload!r})'
+        replies: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = []
+
+        def on_output(msg: dict[str, Any]) -> None:
+            kind = msg["header"]["msg_type"]
+            content = msg.get("content", {})
+            if kind == "display_data":
+                data = content.get("data", {}).get(wire.REPLY_MIME)
+                if isinstance(data, dict) and data.get("id") == request_id:
+                    replies.append(data)
+            elif kind == "error":
+                errors.append(content)
+
+        limit = timeout or self.request_timeout
+        try:
+            self.client.execute_interactive(
+                code, store_history=False, timeout=limit, output_hook=on_output, allow_stdin=False
+            )
+        except TimeoutError:
+            self._recover_from_hang(limit)
+            raise RequestTimeout(f"no answer within {limit:g} s") from None
+        except (RuntimeError, queue.Empty) as exc:
+            if not self.manager.is_alive():
+                self.mark_dead("the kernel stopped while answering a test")
+                raise KernelDied(self.dead_reason or "") from None
+            raise ProtocolError(str(exc)) from None
+        if not replies:
+            if not self.manager.is_alive():
+                self.mark_dead("the kernel stopped while answering a test")
+                raise KernelDied(self.dead_reason or "")
+            if errors:
+                err = errors[0]
+                raise StudentError(str(err.get("ename", "Error"))[:100], str(err.get("evalue", ""))[:4000])
+            raise ProtocolError("the kernel sent no reply")
+        return _unpack(replies[0])
+
+    def _recover_from_hang(self, limit: float) -> None:
+        """Interrupt a hung request; kill the kernel if it ignores the interrupt."""
+        try:
+            self.manager.interrupt_kernel()
+        except Exception:  # noqa: BLE001 - a kernel that cannot be interrupted gets killed
+            pass
+        if self.responsive(INTERRUPT_GRACE_S):
+            return
+        self.manager.shutdown_kernel(now=True)
+        self.mark_dead(f"the kernel hung on a test request for over {limit:g} s and was stopped")
+
+    def responsive(self, within: float) -> bool:
+        """True if the kernel answers a kernel_info request within ``within`` seconds."""
+        deadline = time.monotonic() + within
+        client = self.client
+        msg_id = client.kernel_info()
+        while time.monotonic() < deadline:
+            try:
+                msg = client.get_shell_msg(timeout=max(0.05, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                return True
+        return False
+
+    # -- conveniences used by the nb fixture ------------------------------------
+
+    def get(self, name: str) -> Any:
+        return self.request("get", target=name)
+
+    def exists(self, name: str) -> bool:
+        return bool(self.request("exists", target=name))
+
+    def call(self, target: str | Ref, *args: Any, result: str = "auto", **kwargs: Any) -> Any:
+        return self.request(
+            "call",
+            target=_target(target),
+            args=wire.encode(list(args)),
+            kwargs=wire.encode(kwargs),
+            result=result,
+        )
+
+    def probe(self, name: str, timeout: float | None = None, **kwargs: Any) -> Any:
+        return self.request(
+            "probe", timeout=timeout, probe=name, kwargs=wire.encode(kwargs), result="auto"
+        )
+
+    def release(self, *refs: Ref) -> None:
+        self.request("release", refs=[r.id for r in refs])
+
+
+def _target(target: str | Ref) -> Any:
+    if isinstance(target, Ref):
+        return wire.encode(target)
+    if not all(part.isidentifier() for part in target.split(".")):
+        raise ValueError(f"not a Python name: {target!r}")
+    return target
+
+
+def _unpack(reply: dict[str, Any]) -> Any:
+    if reply.get("ok") is True and "value" in reply:
+        try:
+            return wire.decode(reply["value"])
+        except wire.WireError as exc:
+            raise ProtocolError(f"invalid reply from the kernel: {exc}") from None
+    error = reply.get("error")
+    if reply.get("ok") is False and isinstance(error, dict):
+        return _raise_student_error(error)
+    raise ProtocolError("malformed reply from the kernel")
+
+
+def _raise_student_error(error: dict[str, Any]) -> Any:
+    def text(key: str, limit: int) -> str:
+        value = error.get(key, "")
+        return value[:limit] if isinstance(value, str) else ""
+
+    raise StudentError(text("type", 100) or "Error", text("message", 4000), text("traceback", 4000))

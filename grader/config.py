@@ -1,0 +1,80 @@
+"""Declarative configuration: an assignment's ``assignment.yaml`` and its limits.
+
+Every default lives here and nowhere else. Models forbid unknown keys so that a
+typo in a course author's YAML is an error that names the key, not a silently
+ignored setting.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Limits(Strict):
+    """Resource limits for one submission's kernel."""
+
+    cell_timeout: float = Field(120.0, gt=0, description="Seconds one notebook cell may run.")
+    notebook_timeout: float = Field(600.0, gt=0, description="Seconds the whole notebook may run.")
+    request_timeout: float = Field(
+        60.0, gt=0, description="Seconds one test request (call, probe) may run in the kernel."
+    )
+    memory_mb: int = Field(
+        8192, ge=256, description="Address-space limit of the kernel in MiB (RLIMIT_AS)."
+    )
+    cpu_seconds: int | None = Field(
+        None, gt=0, description="CPU-time limit of the kernel; default: 2x notebook_timeout."
+    )
+    network: bool = Field(False, description="Allow network access from the kernel.")
+
+    def effective_cpu_seconds(self) -> int:
+        """CPU time counts every thread, so the default leaves room for two cores."""
+        if self.cpu_seconds is not None:
+            return self.cpu_seconds
+        return int(2 * self.notebook_timeout) + 30
+
+
+class AssignmentConfig(Strict):
+    """The contents of ``assignments/<name>/assignment.yaml``."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    framework: Literal["pytorch", "keras", "tensorflow", "numpy"]
+    stub: str = Field("stub.ipynb", description="The student notebook, relative to the folder.")
+    public_tests: str = "tests/public"
+    hidden_tests: str = "tests/hidden"
+    limits: Limits = Limits()
+    grading_parameters: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Values injected after the notebook's `parameters` cell when grading.",
+    )
+    due: str | None = Field(None, description="ISO date; after it, after_due_date items show.")
+    viva_questions: list[str] = Field(default_factory=list)
+
+    @field_validator("grading_parameters")
+    @classmethod
+    def _identifiers(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for key in value:
+            if not key.isidentifier():
+                raise ValueError(f"grading parameter {key!r} is not a Python name")
+        return value
+
+
+class CourseConfig(Strict):
+    """Optional ``dlgrader.yaml`` at a course root: where its folders are."""
+
+    assignments: str = "assignments"
+    solutions: str = "solutions"
+    rubrics: str = "rubrics"
+    templates: str | None = None
+
+
+def default_output_dir(notebook: Path) -> Path:
+    """Reports go beside the notebook unless the user says otherwise."""
+    return notebook.parent / f"{notebook.stem}.graded"

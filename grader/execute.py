@@ -1,0 +1,206 @@
+"""Execute a student notebook cell by cell in a runner's kernel, keeping the kernel.
+
+Every cell runs, even after one fails, so a student's mistake in cell 5 does not
+cost the marks of cell 9. Each cell has a deadline (the per-cell timeout, cut to
+what is left of the whole-notebook budget). A cell that passes it is
+interrupted; if the kernel does not come back, it is killed, and the record
+says at which cell it stopped. The kernel stays alive afterwards for the tests.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import struct
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+from grader.bridge import Bridge
+from grader.config import Limits
+from grader.results import CellError, Execution
+from grader.runners.base import KernelSession
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+MAX_TRACEBACK = 4000
+MAX_FIGURES = 20
+MAX_PNG_BYTES = 4 * 1024 * 1024
+MAX_PNG_SIDE = 4096
+MAX_STREAM_CHARS = 100_000
+
+
+@dataclass
+class CapturedFigure:
+    cell: int
+    png: bytes
+    width: int
+    height: int
+
+
+@dataclass
+class NotebookRun:
+    """What executing the notebook produced; ``bridge`` talks to the live kernel."""
+
+    execution: Execution
+    bridge: Bridge
+    figures: list[CapturedFigure] = field(default_factory=list)
+
+
+@contextmanager
+def run_notebook(nb: nbformat.NotebookNode, session: KernelSession, limits: Limits) -> Iterator[NotebookRun]:
+    """Run every code cell, then yield with the kernel still up for the tests."""
+    client = NotebookClient(
+        nb,
+        km=session.manager,
+        timeout=limits.cell_timeout,
+        allow_errors=True,
+        interrupt_on_timeout=False,
+        startup_timeout=90,
+        record_timing=False,
+        resources={"metadata": {"path": str(session.workdir)}},
+    )
+    with client.setup_kernel():
+        bridge = Bridge(session.manager, request_timeout=limits.request_timeout)
+        try:
+            run = _execute_cells(client, nb, bridge, limits)
+            yield run
+        finally:
+            bridge.close()
+
+
+def _execute_cells(client: NotebookClient, nb, bridge: Bridge, limits: Limits) -> NotebookRun:
+    started = time.monotonic()
+    deadline = started + limits.notebook_timeout
+    errors: list[CellError] = []
+    figures: list[CapturedFigure] = []
+    stopped_at: int | None = None
+    reason: str | None = None
+    cells_run = 0
+    code_cells = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    for index, cell in code_cells:
+        number = index + 1
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            stopped_at, reason = number, (
+                f"the notebook ran out of its {limits.notebook_timeout:g} s time limit"
+            )
+            break
+        client.timeout = max(1, int(min(limits.cell_timeout, remaining)))
+        try:
+            client.execute_cell(cell, index)
+        except CellTimeoutError:
+            cells_run += 1
+            errors.append(_timeout_error(cell, number, client.timeout))
+            if not _recover(bridge):
+                stopped_at, reason = number, (
+                    f"cell {number} ran past {client.timeout} s and did not stop when interrupted"
+                )
+                break
+            continue
+        except DeadKernelError:
+            cells_run += 1
+            stopped_at, reason = number, f"the kernel died while running cell {number}"
+            break
+        cells_run += 1
+        _cap_streams(cell)
+        errors.extend(_cell_errors(cell, number))
+        figures.extend(_figures(cell, number, room=MAX_FIGURES - len(figures)))
+    if stopped_at is None and not bridge.manager.is_alive():
+        stopped_at, reason = code_cells[-1][0] + 1 if code_cells else 0, "the kernel stopped"
+    if stopped_at is not None:
+        bridge.mark_dead(f"the kernel stopped at cell {stopped_at}: {reason}")
+    execution = Execution(
+        cells_total=len(code_cells),
+        cells_run=cells_run,
+        duration_s=round(time.monotonic() - started, 3),
+        stopped_at_cell=stopped_at,
+        stop_reason=reason,
+        errors=errors,
+    )
+    return NotebookRun(execution=execution, bridge=bridge, figures=figures)
+
+
+def _recover(bridge: Bridge) -> bool:
+    """After a cell timeout: interrupt; True if the kernel answers again."""
+    manager = bridge.manager
+    try:
+        manager.interrupt_kernel()
+    except Exception:  # noqa: BLE001
+        pass
+    if manager.is_alive() and bridge.responsive(5.0):
+        return True
+    manager.shutdown_kernel(now=True)
+    return False
+
+
+def _source_head(cell) -> str:
+    return "\n".join(cell.source.splitlines()[:3])[:300]
+
+
+def _timeout_error(cell, number: int, seconds: float) -> CellError:
+    return CellError(
+        cell=number,
+        execution_count=cell.get("execution_count"),
+        ename="TimeoutError",
+        evalue=f"cell {number} did not finish within {seconds:g} s",
+        source=_source_head(cell),
+    )
+
+
+def _cell_errors(cell, number: int) -> list[CellError]:
+    found = []
+    for output in cell.get("outputs", []):
+        if output.get("output_type") != "error":
+            continue
+        trace = ANSI.sub("", "\n".join(output.get("traceback", [])))
+        found.append(
+            CellError(
+                cell=number,
+                execution_count=cell.get("execution_count"),
+                ename=str(output.get("ename", "Error"))[:200],
+                evalue=ANSI.sub("", str(output.get("evalue", "")))[:MAX_TRACEBACK],
+                traceback=trace[-MAX_TRACEBACK:],
+                source=_source_head(cell),
+            )
+        )
+    return found
+
+
+def _cap_streams(cell) -> None:
+    """Keep printed output to a size a report can hold."""
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "stream" and len(output.get("text", "")) > MAX_STREAM_CHARS:
+            output["text"] = output["text"][:MAX_STREAM_CHARS] + "\n[... output truncated ...]\n"
+
+
+def _figures(cell, number: int, room: int) -> list[CapturedFigure]:
+    found: list[CapturedFigure] = []
+    for output in cell.get("outputs", []):
+        if len(found) >= room:
+            break
+        data = output.get("data", {}) if output.get("output_type") in (
+            "display_data", "execute_result") else {}
+        encoded = data.get("image/png")
+        if not isinstance(encoded, str) or len(encoded) > MAX_PNG_BYTES * 4 // 3 + 4:
+            continue
+        try:
+            png = base64.b64decode(encoded, validate=False)
+        except ValueError:
+            continue
+        size = png_size(png)
+        if size and max(size) <= MAX_PNG_SIDE:
+            found.append(CapturedFigure(cell=number, png=png, width=size[0], height=size[1]))
+    return found
+
+
+def png_size(png: bytes) -> tuple[int, int] | None:
+    """Width and height from a PNG header, or None if it is not a PNG."""
+    if len(png) < 24 or png[:8] != b"\x89PNG\r\n\x1a\n" or png[12:16] != b"IHDR":
+        return None
+    width, height = struct.unpack(">II", png[16:24])
+    return (width, height) if width and height else None

@@ -1,0 +1,150 @@
+"""The kernel side of the bridge: serve one request from the grader.
+
+The grader executes exactly one fixed statement per request,
+``__import__("grader.probes.kernel", fromlist=["handle"]).handle('<json>')``,
+whose only variable part is a JSON string literal: no test code, expected
+values or thresholds ever enter the kernel. ``handle`` looks up a name in the
+student's namespace, calls it, or runs a probe from :mod:`grader.probes.library`,
+and publishes the raw result as display data of type :data:`REPLY_MIME`. The
+grader judges that result in its own process.
+
+Objects that are not plain data (a model, a DataLoader) stay here in a table of
+references and travel as ``{"$ref": id}``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import traceback
+from typing import Any
+
+from grader.probes import wire
+
+_REFS: dict[str, Any] = {}
+_COUNTER = itertools.count(1)
+MAX_MESSAGE = 4000
+
+
+def _namespace() -> dict[str, Any]:
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is None:  # plain Python, e.g. a unit test of this module
+        import __main__
+
+        return vars(__main__)
+    return shell.user_ns
+
+
+def keep(obj: Any) -> wire.Ref:
+    """Store an object in the kernel and hand out a reference to it."""
+    ref_id = f"r{next(_COUNTER)}"
+    _REFS[ref_id] = obj
+    return wire.Ref(ref_id)
+
+
+def resolve(value: Any) -> Any:
+    """Replace references in decoded arguments by the objects they name."""
+    if type(value) is wire.Ref:
+        try:
+            return _REFS[value.id]
+        except KeyError:
+            raise LookupError(f"the kernel no longer holds object {value.id}") from None
+    if type(value) is list:
+        return [resolve(v) for v in value]
+    if type(value) is tuple:
+        return tuple(resolve(v) for v in value)
+    if type(value) is dict:
+        return {k: resolve(v) for k, v in value.items()}
+    return value
+
+
+def lookup(name: str) -> Any:
+    """A dotted name from the student's namespace, e.g. ``model`` or ``model.fc1``."""
+    head, *attrs = name.split(".")
+    namespace = _namespace()
+    if head not in namespace:
+        raise NameError(f"the notebook defines no '{head}'")
+    obj = namespace[head]
+    for attr in attrs:
+        obj = getattr(obj, attr)
+    return obj
+
+
+def _target(request: dict[str, Any]) -> Any:
+    target = request["target"]
+    if isinstance(target, str):
+        return lookup(target)
+    obj = resolve(wire.decode(target))
+    for attr in request.get("attrs", []):
+        obj = getattr(obj, attr)
+    return obj
+
+
+def _dispatch(request: dict[str, Any]) -> Any:
+    op = request["op"]
+    if op == "get":
+        return _target(request)
+    if op == "exists":
+        try:
+            _target(request)
+        except (NameError, AttributeError):
+            return False
+        return True
+    if op == "call":
+        args = resolve(wire.decode(request.get("args", {"$list": []})))
+        kwargs = resolve(wire.decode(request.get("kwargs", {"$dict": {}})))
+        return _target(request)(*args, **kwargs)
+    if op == "probe":
+        from grader.probes import library
+
+        kwargs = resolve(wire.decode(request.get("kwargs", {"$dict": {}})))
+        return library.run(request["probe"], kwargs)
+    if op == "release":
+        for ref_id in request.get("refs", []):
+            _REFS.pop(ref_id, None)
+        return None
+    raise ValueError(f"unknown request {op!r}")
+
+
+def _encode_result(value: Any, mode: str) -> Any:
+    if mode == "ref":
+        return wire.encode(keep(value))
+    if mode == "auto":
+        return wire.encode(value, to_ref=keep)
+    return wire.encode(value)
+
+
+def _describe(exc: BaseException) -> dict[str, str]:
+    """Name and message of a student exception; ``str()`` of it may itself raise."""
+    try:
+        message = str(exc)
+    except BaseException:  # noqa: BLE001 - a hostile __str__ must not break the reply
+        message = "<the exception's message could not be read>"
+    try:
+        trace = "".join(traceback.format_exception(exc)[-6:])
+    except BaseException:  # noqa: BLE001
+        trace = ""
+    return {
+        "type": type(exc).__name__[:100],
+        "message": message[:MAX_MESSAGE],
+        "traceback": trace[-MAX_MESSAGE:],
+    }
+
+
+def handle(request_json: str) -> None:
+    """Serve one request and publish the reply as display data."""
+    request = json.loads(request_json)
+    reply: dict[str, Any] = {"id": request.get("id")}
+    try:
+        value = _dispatch(request)
+        reply["value"] = _encode_result(value, request.get("result", "value"))
+        reply["ok"] = True
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - any student failure becomes a reply
+        reply = {"id": request.get("id"), "ok": False, "error": _describe(exc)}
+    from IPython.display import publish_display_data
+
+    publish_display_data({wire.REPLY_MIME: reply})

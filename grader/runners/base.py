@@ -1,0 +1,54 @@
+"""The runner seam: what every runner (local sandbox, Docker) provides.
+
+A runner only starts a kernel, hands back a kernel manager connected to it, and
+says which limits it actually enforced. Executing cells, talking to the kernel
+and judging are other modules' jobs, so a new runner is a small file.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from jupyter_client.manager import KernelManager
+
+from grader.config import Limits
+
+
+@dataclass
+class Enforcement:
+    """What the runner really enforced, reported in every result."""
+
+    runner: str
+    sandbox: str
+    network_blocked: bool
+    filesystem_private: bool
+    memory_limit_mb: int | None
+    cpu_limit_s: int | None
+    pid_namespace: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class KernelSession:
+    """A started kernel: its manager, its private folder and what confines it."""
+
+    manager: KernelManager
+    workdir: Path
+    enforcement: Enforcement
+
+
+class Runner(Protocol):
+    """Starts a kernel for one submission and tears it down completely afterwards."""
+
+    name: str
+
+    def session(self, limits: Limits) -> AbstractContextManager[KernelSession]:
+        """A context in which the kernel is running; leaving it kills the kernel's tree."""
+        ...
+
+
+class RunnerUnavailable(RuntimeError):
+    """The runner cannot work on this machine (no engine, no image); says what to do."""

@@ -1,0 +1,201 @@
+"""The local runner: a Jupyter kernel in a sandbox on this machine.
+
+The kernel runs under bubblewrap when it is installed: new user, network, IPC,
+UTS and PID namespaces, a read-only view of only the paths Python needs, a
+private writable work folder, and ``prlimit`` for memory and CPU time. Without
+bubblewrap it falls back to ``unshare`` (network and user namespaces, rlimits,
+but the real filesystem stays visible), and without that to a plain subprocess,
+printing a warning each time, because then nothing confines student code.
+
+Kernels in a new network namespace cannot use TCP loopback to reach the grader,
+so the connection uses ZeroMQ's ``ipc`` transport: socket files in the work
+folder, which both sides can see.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import site
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import KernelManager
+
+from grader.config import Limits
+from grader.runners.base import Enforcement, KernelSession
+
+log = logging.getLogger(__name__)
+
+KERNEL_NAME = "dlgrader-kernel"
+SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
+#: Environment variables the kernel gets; everything else of the grader's is dropped.
+PASSED_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "GRADER_DATA", "CUDA_VISIBLE_DEVICES")
+
+
+def detect_sandbox() -> str:
+    """The strongest confinement this machine offers: bubblewrap, unshare or none."""
+    forced = os.environ.get("GRADER_SANDBOX")
+    if forced in ("bubblewrap", "unshare", "none"):
+        return forced
+    if shutil.which("bwrap") and shutil.which("prlimit"):
+        return "bubblewrap"
+    if shutil.which("unshare") and shutil.which("prlimit"):
+        return "unshare"
+    return "none"
+
+
+def readable_roots() -> list[Path]:
+    """Paths the kernel must read: Python, its packages, the grader's probes, data caches.
+
+    Only these are visible inside the bubblewrap sandbox, so the course folder
+    (hidden tests, solutions) and other students' submissions are not.
+    """
+    import grader
+
+    roots = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent}
+    roots.update(Path(p) for p in site.getsitepackages())
+    roots.add(Path(grader.__file__).resolve().parent)
+    for data_dir in (os.environ.get("GRADER_DATA"), Path.home() / ".keras" / "datasets"):
+        if data_dir and Path(data_dir).is_dir():
+            roots.add(Path(data_dir))
+    resolved = {p.resolve() for p in roots if p.exists()} | {p for p in roots if p.exists()}
+    return sorted(resolved)
+
+
+def bubblewrap_argv(workdir: Path, limits: Limits) -> list[str]:
+    argv = ["bwrap", "--unshare-user", "--unshare-ipc", "--unshare-uts", "--unshare-pid"]
+    argv += ["--die-with-parent", "--new-session"]
+    if not limits.network:
+        argv.append("--unshare-net")
+    for path in SYSTEM_PATHS:
+        p = Path(path)
+        if p.is_symlink():
+            argv += ["--symlink", os.readlink(p), path]
+        elif p.exists():
+            argv += ["--ro-bind", path, path]
+    for root in readable_roots():
+        if not any(str(root).startswith(s + "/") for s in SYSTEM_PATHS):
+            argv += ["--ro-bind", str(root), str(root)]
+    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    argv += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir)]
+    # ipykernel exits when its parent pid changes; in a PID namespace it looks changed
+    # at once. The launcher overwrites JPY_PARENT_PID, so set it inside the sandbox.
+    argv += ["--setenv", "JPY_PARENT_PID", "1"]
+    return argv + _prlimit(limits)
+
+
+def unshare_argv(limits: Limits) -> list[str]:
+    argv = ["unshare", "--user", "--map-root-user"]
+    if not limits.network:
+        argv.append("--net")
+    return argv + _prlimit(limits)
+
+
+def _prlimit(limits: Limits) -> list[str]:
+    return [
+        "prlimit",
+        f"--as={limits.memory_mb * 1024 * 1024}",
+        f"--cpu={limits.effective_cpu_seconds()}",
+        "--core=0",
+        "--",
+    ]
+
+
+def kernel_environment(workdir: Path) -> dict[str, str]:
+    """A clean environment: no grader secrets, caches inside the work folder."""
+    env = {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
+    env.update(
+        HOME=str(workdir),
+        TMPDIR=str(workdir / "tmp"),
+        MPLCONFIGDIR=str(workdir / ".matplotlib"),
+        MPLBACKEND="module://matplotlib_inline.backend_inline",
+        PYTHONDONTWRITEBYTECODE="1",
+        PYTHONNOUSERSITE="1",
+        TF_CPP_MIN_LOG_LEVEL="2",
+        DLGRADER_KERNEL="1",
+    )
+    return env
+
+
+class LocalRunner:
+    """Runs each kernel in a fresh work folder on this machine."""
+
+    name = "local"
+
+    def __init__(self, sandbox: str | None = None) -> None:
+        self.sandbox = sandbox or detect_sandbox()
+
+    def enforcement(self, limits: Limits) -> Enforcement:
+        confined = self.sandbox != "none"
+        warnings = []
+        if self.sandbox == "none":
+            warnings.append(
+                "no sandbox (install bubblewrap): student code ran with the grader's "
+                "permissions, network and files"
+            )
+        elif self.sandbox == "unshare":
+            warnings.append(
+                "unshare sandbox: network blocked, but the filesystem is visible "
+                "(install bubblewrap to hide it)"
+            )
+        return Enforcement(
+            runner=self.name,
+            sandbox=self.sandbox,
+            network_blocked=confined and not limits.network,
+            filesystem_private=self.sandbox == "bubblewrap",
+            memory_limit_mb=limits.memory_mb if confined else None,
+            cpu_limit_s=limits.effective_cpu_seconds() if confined else None,
+            pid_namespace=self.sandbox == "bubblewrap",
+            warnings=warnings,
+        )
+
+    @contextmanager
+    def session(self, limits: Limits) -> Iterator[KernelSession]:
+        enforcement = self.enforcement(limits)
+        for warning in enforcement.warnings:
+            log.warning(warning)
+        # A short base path: ipc socket paths must stay under ~100 characters.
+        workdir = Path(tempfile.mkdtemp(prefix="dlg-", dir="/tmp" if Path("/tmp").is_dir() else None))
+        try:
+            (workdir / "tmp").mkdir()
+            manager = self._manager(workdir, limits)
+            yield KernelSession(manager=manager, workdir=workdir, enforcement=enforcement)
+            if manager.has_kernel:
+                manager.shutdown_kernel(now=True)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _manager(self, workdir: Path, limits: Limits) -> KernelManager:
+        wrapper: list[str] = []
+        if self.sandbox == "bubblewrap":
+            wrapper = bubblewrap_argv(workdir, limits)
+        elif self.sandbox == "unshare":
+            wrapper = unshare_argv(limits)
+        argv = [*wrapper, sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        spec_dir = workdir / ".kernelspec" / KERNEL_NAME
+        spec_dir.mkdir(parents=True)
+        spec = {
+            "argv": argv,
+            "display_name": "dlgrader",
+            "language": "python",
+            "env": kernel_environment(workdir),
+            # Signals from the grader cannot cross bubblewrap's new session; a control
+            # message asks ipykernel to interrupt itself, whatever wraps it.
+            "interrupt_mode": "message",
+        }
+        (spec_dir / "kernel.json").write_text(json.dumps(spec))
+        specs = KernelSpecManager(kernel_dirs=[str(spec_dir.parent)])
+        return KernelManager(
+            kernel_name=KERNEL_NAME,
+            kernel_spec_manager=specs,
+            transport="ipc",
+            ip=str(workdir / "k"),
+            connection_file=str(workdir / "kernel.json"),
+        )

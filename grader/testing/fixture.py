@@ -1,0 +1,108 @@
+"""The ``nb`` object that public and hidden tests receive.
+
+A test asks the live kernel for values and measurements through ``nb`` and
+asserts on them here, in the grader's process::
+
+    def test_parameter_count(nb):
+        counts = nb.probe("torch.param_counts", model=nb.new("LeNet5"))
+        assert counts["total"] == 62_006, f"{counts['total']:,} parameters, expected 62,006"
+
+Only names, plain data and arrays go into the kernel; the expected values stay
+in the test file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from grader.bridge import Bridge, KernelDied, Ref
+
+
+class GPUUnavailable(pytest.skip.Exception):
+    """Skip raised by :meth:`Notebook.require_gpu`; the rubric decides what it means."""
+
+
+class KernelNotRunning(pytest.skip.Exception):
+    """Skip raised when the kernel stopped before this test could ask it anything."""
+
+
+class Notebook:
+    """One test's view of the student's live kernel."""
+
+    def __init__(self, bridge: Bridge, context: dict[str, Any]) -> None:
+        self._bridge = bridge
+        self.context = context
+        #: Values this test measured; they go into the results and the rubric's bands.
+        self.measured: dict[str, Any] = {}
+
+    # -- what a test reads -------------------------------------------------------
+
+    @property
+    def tier(self) -> str:
+        """The data tier being graded: ``full`` or ``offline``."""
+        return str(self.context.get("tier", "offline"))
+
+    @property
+    def gpu_available(self) -> bool:
+        return bool(self.context.get("gpu_available", False))
+
+    def get(self, name: str) -> Any:
+        """The value of a variable (or dotted attribute) in the notebook, as plain data."""
+        return self._guard(self._bridge.get, name)
+
+    def ref(self, name: str) -> Ref:
+        """A handle on a notebook object that is not plain data, e.g. ``model``."""
+        return self._guard(self._bridge.request, "get", target=name, result="ref")
+
+    def exists(self, name: str) -> bool:
+        return self._guard(self._bridge.exists, name)
+
+    def call(self, target: str | Ref, *args: Any, **kwargs: Any) -> Any:
+        """Call a notebook function; plain results come back, other objects as a Ref."""
+        return self._guard(self._bridge.call, target, *args, **kwargs)
+
+    def new(self, class_name: str, *args: Any, **kwargs: Any) -> Ref:
+        """Construct a notebook class; the instance stays in the kernel."""
+        return self._guard(self._bridge.call, class_name, *args, result="ref", **kwargs)
+
+    def method(self, obj: Ref, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Call ``obj.name(*args, **kwargs)`` on a kernel object."""
+        return self._guard(
+            self._bridge.request,
+            "call",
+            target={"$ref": obj.id},
+            attrs=[name],
+            args=_enc(list(args)),
+            kwargs=_enc(kwargs),
+            result="auto",
+        )
+
+    def probe(self, name: str, *, timeout: float | None = None, **kwargs: Any) -> Any:
+        """Run a measurement from the probe library inside the kernel."""
+        return self._guard(self._bridge.probe, name, timeout=timeout, **kwargs)
+
+    # -- what a test reports -----------------------------------------------------
+
+    def record(self, key: str, value: Any) -> Any:
+        """Keep a measured value for the report, and for the rubric's bands."""
+        self.measured[key] = value
+        return value
+
+    def require_gpu(self) -> None:
+        """Skip as 'needs a GPU' when grading happens without one."""
+        if not self.gpu_available:
+            raise GPUUnavailable("needs a GPU", allow_module_level=False)
+
+    def _guard(self, func, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except KernelDied as exc:
+            raise KernelNotRunning(f"not run: {exc}") from None
+
+
+def _enc(value: Any) -> Any:
+    from grader.probes import wire
+
+    return wire.encode(value)

@@ -1,0 +1,131 @@
+"""Run an assignment's pytest files in the grader's process against a live kernel.
+
+The plugin provides the ``nb`` fixture and turns each test's report into a
+:class:`~grader.results.TestOutcome`. It keeps only what a student may read:
+the exception's first line (assertion messages are written for students), never
+a traceback or the test's source, which pytest would otherwise print.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+from contextlib import redirect_stdout
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grader.bridge import Bridge, RequestTimeout, StudentError
+from grader.results import TestOutcome
+from grader.testing.fixture import GPUUnavailable, KernelNotRunning, Notebook
+
+PYTEST_INI = Path(__file__).with_name("pytest.ini")
+MAX_MESSAGE = 1000
+
+
+class GraderPlugin:
+    """Collects outcomes of one run; registered with ``pytest.main(plugins=[...])``."""
+
+    def __init__(self, bridge: Bridge, context: dict[str, Any], base: Path) -> None:
+        self.bridge = bridge
+        self.context = context
+        self.base = base
+        self.outcomes: dict[str, TestOutcome] = {}
+        self._measured: dict[str, dict[str, Any]] = {}
+
+    @pytest.fixture
+    def nb(self, request: pytest.FixtureRequest) -> Notebook:
+        notebook = Notebook(self.bridge, self.context)
+        self._measured[request.node.nodeid] = notebook.measured
+        return notebook
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        outcome = yield
+        report = outcome.get_result()
+        if call.excinfo is not None and report.outcome != "passed":
+            report.dlgrader = describe(call.excinfo.value)  # type: ignore[attr-defined]
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call" or report.outcome != "passed":
+            self._record(report)
+
+    def _record(self, report: pytest.TestReport) -> None:
+        path, _, name = report.nodeid.partition("::")
+        kind, message = getattr(report, "dlgrader", ("failed", ""))
+        if report.skipped:
+            kind = {"gpu": "needs_gpu", "not_run": "not_run"}.get(kind, "skipped")
+        elif report.when != "call":
+            kind = "error"  # a fixture or setup problem, not the student's answer
+        previous = self.outcomes.get(report.nodeid)
+        if previous is not None and previous.outcome != "passed":
+            return  # keep the first failure (a teardown error must not hide it)
+        self.outcomes[report.nodeid] = TestOutcome(
+            name=name,
+            file=_relative(path, self.base),
+            outcome="skipped" if report.skipped else ("passed" if report.passed else (
+                "error" if kind == "error" else "failed")),
+            message=message,
+            needs_gpu=kind == "needs_gpu",
+            not_run=kind == "not_run",
+            measured=dict(self._measured.get(report.nodeid, {})),
+            duration_s=round(report.duration, 4),
+        )
+
+
+def describe(exc: BaseException) -> tuple[str, str]:
+    """Classify an exception from a test and give its student-facing first line."""
+    if isinstance(exc, GPUUnavailable):
+        return "gpu", "needs a GPU"
+    if isinstance(exc, KernelNotRunning):
+        return "not_run", _first_line(exc.msg)
+    if isinstance(exc, pytest.skip.Exception):
+        return "skipped", _first_line(exc.msg)
+    if isinstance(exc, AssertionError):
+        return "failed", _first_line(str(exc)) or "the check did not hold"
+    if isinstance(exc, StudentError):
+        return "failed", f"your code raised {_first_line(str(exc))}"
+    if isinstance(exc, RequestTimeout):
+        return "failed", f"your code did not finish: {exc}"
+    return "error", f"the test could not run ({type(exc).__name__}: {_first_line(str(exc))})"
+
+
+def _first_line(text: str) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line[:MAX_MESSAGE]
+
+
+def _relative(path: str, base: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return Path(path).name
+
+
+def run_tests(
+    files: list[Path], bridge: Bridge, context: dict[str, Any], base: Path
+) -> tuple[list[TestOutcome], float]:
+    """Run the given test files against the kernel; return outcomes and seconds taken."""
+    plugin = GraderPlugin(bridge, context, base)
+    args = [
+        *(str(f) for f in files),
+        "-c", str(PYTEST_INI),
+        "--rootdir", str(base),
+        "--confcutdir", str(base),
+        "--import-mode=importlib",
+        "--assert=plain",
+        "-p", "no:cacheprovider",
+        "-p", "no:randomly",
+        "-q",
+    ]
+    started = time.perf_counter()
+    with redirect_stdout(io.StringIO()):
+        previous = os.environ.pop("PYTEST_ADDOPTS", None)
+        try:
+            pytest.main(args, plugins=[plugin])
+        finally:
+            if previous is not None:
+                os.environ["PYTEST_ADDOPTS"] = previous
+    return list(plugin.outcomes.values()), time.perf_counter() - started

@@ -1,0 +1,47 @@
+"""Shared fixtures: real sandboxed kernels, and the GPU marker's skip."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from grader.testing.live import live_notebook
+
+
+def _cuda_available() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return torch.cuda.is_available()
+
+
+def pytest_collection_modifyitems(config, items):
+    if _cuda_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA GPU; none on this machine")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def kernel():
+    """Factory: ``with kernel(["code", ...]) as nb:`` gives an ``nb`` on a live kernel."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def start(cells, **kwargs):
+        with live_notebook(cells, **kwargs) as (nb, _run):
+            yield nb
+
+    return start
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if path is None:
+        pytest.skip("headless Chromium is not installed (.ci/run installs it)")
+    return path
