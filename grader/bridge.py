@@ -20,8 +20,8 @@ import time
 from typing import Any
 
 from jupyter_client.blocking.client import BlockingKernelClient
-from jupyter_client.manager import KernelManager
 
+from grader import kernels
 from grader.probes import wire
 from grader.probes.wire import Ref
 
@@ -60,22 +60,34 @@ class ProtocolError(BridgeError):
 class Bridge:
     """Talks to one live kernel on behalf of the tests."""
 
-    def __init__(self, manager: KernelManager, request_timeout: float = 60.0) -> None:
+    def __init__(self, manager: Any, request_timeout: float = 60.0) -> None:
         self.manager = manager
         self.request_timeout = request_timeout
         self.dead_reason: str | None = None
         self._client: BlockingKernelClient | None = None
+        self._ready = False
 
     # -- lifecycle ---------------------------------------------------------
 
     @property
     def client(self) -> BlockingKernelClient:
         if self._client is None:
-            client = self.manager.client()
+            client = kernels.blocking_client(self.manager)
             client.start_channels()
-            client.wait_for_ready(timeout=30)
             self._client = client
         return self._client
+
+    def _ensure_ready(self) -> None:
+        """Wait once for the kernel to answer, so iopub is subscribed before requests."""
+        if self._ready:
+            return
+        try:
+            self.client.wait_for_ready(timeout=self.request_timeout)
+        except RuntimeError:
+            self.kill()
+            self.mark_dead("the kernel stopped answering")
+            raise KernelDied(self.dead_reason or "") from None
+        self._ready = True
 
     def close(self) -> None:
         if self._client is not None:
@@ -85,15 +97,28 @@ class Bridge:
     def mark_dead(self, reason: str) -> None:
         self.dead_reason = reason
 
+    def alive(self) -> bool:
+        return bool(kernels.call(self.manager, "is_alive"))
+
+    def kill(self) -> None:
+        kernels.call(self.manager, "shutdown_kernel", now=True)
+
+    def interrupt(self) -> None:
+        try:
+            kernels.call(self.manager, "interrupt_kernel")
+        except Exception:  # noqa: BLE001 - a kernel that cannot be interrupted gets killed
+            pass
+
     # -- requests ------------------------------------------------------------
 
-    def request(self, op: str, timeout: float | None = None, **fields: Any) -> Any:
+    def request(self, op: str, /, timeout: float | None = None, **fields: Any) -> Any:
         """Send one request and return the decoded value of its reply."""
         if self.dead_reason:
             raise KernelDied(self.dead_reason)
-        if not self.manager.is_alive():
+        if not self.alive():
             self.mark_dead("the kernel stopped")
             raise KernelDied(self.dead_reason or "")
+        self._ensure_ready()
         request_id = secrets.token_hex(8)
         payload = json.dumps({"id": request_id, "op": op, **fields}, allow_nan=False)
         code = f'__import__("grader.probes.kernel", fromlist=["handle"]).handle({payload!r})'
@@ -119,36 +144,39 @@ class Bridge:
             self._recover_from_hang(limit)
             raise RequestTimeout(f"no answer within {limit:g} s") from None
         except (RuntimeError, queue.Empty) as exc:
-            if not self.manager.is_alive():
+            if not self.alive():
                 self.mark_dead("the kernel stopped while answering a test")
                 raise KernelDied(self.dead_reason or "") from None
             raise ProtocolError(str(exc)) from None
         if not replies:
-            if not self.manager.is_alive():
+            if not self.alive():
                 self.mark_dead("the kernel stopped while answering a test")
                 raise KernelDied(self.dead_reason or "")
             if errors:
                 err = errors[0]
-                raise StudentError(str(err.get("ename", "Error"))[:100], str(err.get("evalue", ""))[:4000])
+                raise StudentError(
+                    str(err.get("ename", "Error"))[:100], str(err.get("evalue", ""))[:4000]
+                )
             raise ProtocolError("the kernel sent no reply")
         return _unpack(replies[0])
 
     def _recover_from_hang(self, limit: float) -> None:
         """Interrupt a hung request; kill the kernel if it ignores the interrupt."""
-        try:
-            self.manager.interrupt_kernel()
-        except Exception:  # noqa: BLE001 - a kernel that cannot be interrupted gets killed
-            pass
+        self.interrupt()
         if self.responsive(INTERRUPT_GRACE_S):
             return
-        self.manager.shutdown_kernel(now=True)
+        self.kill()
         self.mark_dead(f"the kernel hung on a test request for over {limit:g} s and was stopped")
 
     def responsive(self, within: float) -> bool:
-        """True if the kernel answers a kernel_info request within ``within`` seconds."""
+        """True if the kernel finishes an empty execution within ``within`` seconds.
+
+        An execute request queues behind a running cell, so a reply proves the cell has
+        stopped; ipykernel answers kernel_info even while busy, which proves nothing.
+        """
         deadline = time.monotonic() + within
         client = self.client
-        msg_id = client.kernel_info()
+        msg_id = client.execute("", silent=True, store_history=False)
         while time.monotonic() < deadline:
             try:
                 msg = client.get_shell_msg(timeout=max(0.05, deadline - time.monotonic()))
@@ -166,16 +194,23 @@ class Bridge:
     def exists(self, name: str) -> bool:
         return bool(self.request("exists", target=name))
 
-    def call(self, target: str | Ref, *args: Any, result: str = "auto", **kwargs: Any) -> Any:
+    def call(self, target: str | Ref, /, *args: Any, **kwargs: Any) -> Any:
+        """Call a notebook function; plain results come back, other objects as a Ref."""
+        return self.call_with(target, args, kwargs, "auto")
+
+    def call_with(
+        self, target: str | Ref, args: tuple | list, kwargs: dict[str, Any], result: str
+    ) -> Any:
+        """Call with explicit argument containers, so no keyword of the student's can clash."""
         return self.request(
             "call",
             target=_target(target),
             args=wire.encode(list(args)),
-            kwargs=wire.encode(kwargs),
+            kwargs=wire.encode(dict(kwargs)),
             result=result,
         )
 
-    def probe(self, name: str, timeout: float | None = None, **kwargs: Any) -> Any:
+    def probe(self, name: str, /, timeout: float | None = None, **kwargs: Any) -> Any:
         return self.request(
             "probe", timeout=timeout, probe=name, kwargs=wire.encode(kwargs), result="auto"
         )

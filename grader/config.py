@@ -46,6 +46,9 @@ class AssignmentConfig(Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: str
     framework: Literal["pytorch", "keras", "tensorflow", "numpy"]
+    dataset: str | None = Field(
+        None, description="Dataset the notebook uses (see grader.datasets); decides the data tier."
+    )
     stub: str = Field("stub.ipynb", description="The student notebook, relative to the folder.")
     public_tests: str = "tests/public"
     hidden_tests: str = "tests/hidden"
@@ -75,6 +78,5 @@ class CourseConfig(Strict):
     templates: str | None = None
 
 
-def default_output_dir(notebook: Path) -> Path:
-    """Reports go beside the notebook unless the user says otherwise."""
-    return notebook.parent / f"{notebook.stem}.graded"
+#: Where ``grader grade`` writes unless told otherwise: OUTPUT_ROOT/ASSIGNMENT/NOTEBOOK/.
+OUTPUT_ROOT = Path("grading-output")

@@ -13,7 +13,7 @@ import base64
 import re
 import struct
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -52,8 +52,16 @@ class NotebookRun:
 
 
 @contextmanager
-def run_notebook(nb: nbformat.NotebookNode, session: KernelSession, limits: Limits) -> Iterator[NotebookRun]:
-    """Run every code cell, then yield with the kernel still up for the tests."""
+def run_notebook(
+    nb: nbformat.NotebookNode,
+    session: KernelSession,
+    limits: Limits,
+    on_cell: Callable[[int, int], None] | None = None,
+) -> Iterator[NotebookRun]:
+    """Run every code cell, then yield with the kernel still up for the tests.
+
+    ``on_cell(done, total)`` is called after each code cell, for progress display.
+    """
     client = NotebookClient(
         nb,
         km=session.manager,
@@ -67,13 +75,15 @@ def run_notebook(nb: nbformat.NotebookNode, session: KernelSession, limits: Limi
     with client.setup_kernel():
         bridge = Bridge(session.manager, request_timeout=limits.request_timeout)
         try:
-            run = _execute_cells(client, nb, bridge, limits)
+            run = _execute_cells(client, nb, bridge, limits, on_cell)
             yield run
         finally:
             bridge.close()
 
 
-def _execute_cells(client: NotebookClient, nb, bridge: Bridge, limits: Limits) -> NotebookRun:
+def _execute_cells(
+    client: NotebookClient, nb, bridge: Bridge, limits: Limits, on_cell=None
+) -> NotebookRun:
     started = time.monotonic()
     deadline = started + limits.notebook_timeout
     errors: list[CellError] = []
@@ -86,8 +96,9 @@ def _execute_cells(client: NotebookClient, nb, bridge: Bridge, limits: Limits) -
         number = index + 1
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            stopped_at, reason = number, (
-                f"the notebook ran out of its {limits.notebook_timeout:g} s time limit"
+            stopped_at, reason = (
+                number,
+                (f"the notebook ran out of its {limits.notebook_timeout:g} s time limit"),
             )
             break
         client.timeout = max(1, int(min(limits.cell_timeout, remaining)))
@@ -97,8 +108,12 @@ def _execute_cells(client: NotebookClient, nb, bridge: Bridge, limits: Limits) -
             cells_run += 1
             errors.append(_timeout_error(cell, number, client.timeout))
             if not _recover(bridge):
-                stopped_at, reason = number, (
-                    f"cell {number} ran past {client.timeout} s and did not stop when interrupted"
+                stopped_at, reason = (
+                    number,
+                    (
+                        f"cell {number} ran past {client.timeout} s "
+                        "and did not stop when interrupted"
+                    ),
                 )
                 break
             continue
@@ -107,10 +122,12 @@ def _execute_cells(client: NotebookClient, nb, bridge: Bridge, limits: Limits) -
             stopped_at, reason = number, f"the kernel died while running cell {number}"
             break
         cells_run += 1
+        if on_cell is not None:
+            on_cell(cells_run, len(code_cells))
         _cap_streams(cell)
         errors.extend(_cell_errors(cell, number))
         figures.extend(_figures(cell, number, room=MAX_FIGURES - len(figures)))
-    if stopped_at is None and not bridge.manager.is_alive():
+    if stopped_at is None and not bridge.alive():
         stopped_at, reason = code_cells[-1][0] + 1 if code_cells else 0, "the kernel stopped"
     if stopped_at is not None:
         bridge.mark_dead(f"the kernel stopped at cell {stopped_at}: {reason}")
@@ -127,14 +144,10 @@ def _execute_cells(client: NotebookClient, nb, bridge: Bridge, limits: Limits) -
 
 def _recover(bridge: Bridge) -> bool:
     """After a cell timeout: interrupt; True if the kernel answers again."""
-    manager = bridge.manager
-    try:
-        manager.interrupt_kernel()
-    except Exception:  # noqa: BLE001
-        pass
-    if manager.is_alive() and bridge.responsive(5.0):
+    bridge.interrupt()
+    if bridge.alive() and bridge.responsive(5.0):
         return True
-    manager.shutdown_kernel(now=True)
+    bridge.kill()
     return False
 
 
@@ -183,8 +196,11 @@ def _figures(cell, number: int, room: int) -> list[CapturedFigure]:
     for output in cell.get("outputs", []):
         if len(found) >= room:
             break
-        data = output.get("data", {}) if output.get("output_type") in (
-            "display_data", "execute_result") else {}
+        data = (
+            output.get("data", {})
+            if output.get("output_type") in ("display_data", "execute_result")
+            else {}
+        )
         encoded = data.get("image/png")
         if not isinstance(encoded, str) or len(encoded) > MAX_PNG_BYTES * 4 // 3 + 4:
             continue

@@ -154,7 +154,7 @@ def _decode(data: Any, limits: Limits, budget: dict[str, int], depth: int) -> An
         return data
     if kind is not dict or len(data) != 1:
         raise WireError(f"untagged {kind.__name__} in message")
-    (tag, body), = data.items()
+    ((tag, body),) = data.items()
     if tag == "$float":
         if body not in ("nan", "inf", "-inf"):
             raise WireError("bad $float value")

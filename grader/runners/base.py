@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from jupyter_client.manager import KernelManager
+from jupyter_client.manager import AsyncKernelManager
 
 from grader.config import Limits
 
@@ -28,6 +28,7 @@ class Enforcement:
     memory_limit_mb: int | None
     cpu_limit_s: int | None
     pid_namespace: bool = False
+    gpu_available: bool = False
     warnings: list[str] = field(default_factory=list)
 
 
@@ -35,7 +36,7 @@ class Enforcement:
 class KernelSession:
     """A started kernel: its manager, its private folder and what confines it."""
 
-    manager: KernelManager
+    manager: AsyncKernelManager
     workdir: Path
     enforcement: Enforcement
 

@@ -26,8 +26,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from jupyter_client.kernelspec import KernelSpecManager
-from jupyter_client.manager import KernelManager
+from jupyter_client.manager import AsyncKernelManager
 
+from grader import kernels
 from grader.config import Limits
 from grader.runners.base import Enforcement, KernelSession
 
@@ -84,10 +85,9 @@ def bubblewrap_argv(workdir: Path, limits: Limits) -> list[str]:
         if not any(str(root).startswith(s + "/") for s in SYSTEM_PATHS):
             argv += ["--ro-bind", str(root), str(root)]
     argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    for device in nvidia_devices():
+        argv += ["--dev-bind", str(device), str(device)]
     argv += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir)]
-    # ipykernel exits when its parent pid changes; in a PID namespace it looks changed
-    # at once. The launcher overwrites JPY_PARENT_PID, so set it inside the sandbox.
-    argv += ["--setenv", "JPY_PARENT_PID", "1"]
     return argv + _prlimit(limits)
 
 
@@ -106,6 +106,17 @@ def _prlimit(limits: Limits) -> list[str]:
         "--core=0",
         "--",
     ]
+
+
+def nvidia_devices() -> list[Path]:
+    """The NVIDIA device files a CUDA kernel needs, if this machine has a GPU."""
+    return sorted(Path("/dev").glob("nvidia*"))
+
+
+def gpu_present() -> bool:
+    """A GPU the kernel can use: the driver's control device and at least one card."""
+    devices = {p.name for p in nvidia_devices()}
+    return "nvidiactl" in devices and any(name[6:].isdigit() for name in devices)
 
 
 def kernel_environment(workdir: Path) -> dict[str, str]:
@@ -153,6 +164,7 @@ class LocalRunner:
             memory_limit_mb=limits.memory_mb if confined else None,
             cpu_limit_s=limits.effective_cpu_seconds() if confined else None,
             pid_namespace=self.sandbox == "bubblewrap",
+            gpu_available=gpu_present(),
             warnings=warnings,
         )
 
@@ -162,37 +174,54 @@ class LocalRunner:
         for warning in enforcement.warnings:
             log.warning(warning)
         # A short base path: ipc socket paths must stay under ~100 characters.
-        workdir = Path(tempfile.mkdtemp(prefix="dlg-", dir="/tmp" if Path("/tmp").is_dir() else None))
+        workdir = Path(
+            tempfile.mkdtemp(prefix="dlg-", dir="/tmp" if Path("/tmp").is_dir() else None)
+        )
         try:
             (workdir / "tmp").mkdir()
             manager = self._manager(workdir, limits)
             yield KernelSession(manager=manager, workdir=workdir, enforcement=enforcement)
             if manager.has_kernel:
-                manager.shutdown_kernel(now=True)
+                kernels.call(manager, "shutdown_kernel", now=True)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    def _manager(self, workdir: Path, limits: Limits) -> KernelManager:
+    def _manager(self, workdir: Path, limits: Limits) -> AsyncKernelManager:
         wrapper: list[str] = []
         if self.sandbox == "bubblewrap":
             wrapper = bubblewrap_argv(workdir, limits)
         elif self.sandbox == "unshare":
             wrapper = unshare_argv(limits)
-        argv = [*wrapper, sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        env = kernel_environment(workdir)
+        if self.sandbox == "bubblewrap":
+            # ipykernel exits when its parent pid changes, which in a PID namespace it
+            # seems to at once; parent handle 1 turns that watch off.
+            env["JPY_PARENT_PID"] = "1"
+        # jupyter_client merges the grader's whole environment into the kernel's; `env -i`
+        # starts from nothing, so no token or secret of the grader reaches student code.
+        clean = ["env", "-i", *(f"{key}={value}" for key, value in env.items())]
+        argv = [
+            *wrapper,
+            *clean,
+            sys.executable,
+            "-m",
+            "ipykernel_launcher",
+            "-f",
+            "{connection_file}",
+        ]
         spec_dir = workdir / ".kernelspec" / KERNEL_NAME
         spec_dir.mkdir(parents=True)
         spec = {
             "argv": argv,
             "display_name": "dlgrader",
             "language": "python",
-            "env": kernel_environment(workdir),
             # Signals from the grader cannot cross bubblewrap's new session; a control
             # message asks ipykernel to interrupt itself, whatever wraps it.
             "interrupt_mode": "message",
         }
         (spec_dir / "kernel.json").write_text(json.dumps(spec))
         specs = KernelSpecManager(kernel_dirs=[str(spec_dir.parent)])
-        return KernelManager(
+        return AsyncKernelManager(
             kernel_name=KERNEL_NAME,
             kernel_spec_manager=specs,
             transport="ipc",

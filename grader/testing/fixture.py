@@ -59,15 +59,15 @@ class Notebook:
     def exists(self, name: str) -> bool:
         return self._guard(self._bridge.exists, name)
 
-    def call(self, target: str | Ref, *args: Any, **kwargs: Any) -> Any:
+    def call(self, target: str | Ref, /, *args: Any, **kwargs: Any) -> Any:
         """Call a notebook function; plain results come back, other objects as a Ref."""
-        return self._guard(self._bridge.call, target, *args, **kwargs)
+        return self._guard(self._bridge.call_with, target, args, kwargs, "auto")
 
-    def new(self, class_name: str, *args: Any, **kwargs: Any) -> Ref:
+    def new(self, class_name: str, /, *args: Any, **kwargs: Any) -> Ref:
         """Construct a notebook class; the instance stays in the kernel."""
-        return self._guard(self._bridge.call, class_name, *args, result="ref", **kwargs)
+        return self._guard(self._bridge.call_with, class_name, args, kwargs, "ref")
 
-    def method(self, obj: Ref, name: str, *args: Any, **kwargs: Any) -> Any:
+    def method(self, obj: Ref, name: str, /, *args: Any, **kwargs: Any) -> Any:
         """Call ``obj.name(*args, **kwargs)`` on a kernel object."""
         return self._guard(
             self._bridge.request,
@@ -79,7 +79,7 @@ class Notebook:
             result="auto",
         )
 
-    def probe(self, name: str, *, timeout: float | None = None, **kwargs: Any) -> Any:
+    def probe(self, name: str, /, *, timeout: float | None = None, **kwargs: Any) -> Any:
         """Run a measurement from the probe library inside the kernel."""
         return self._guard(self._bridge.probe, name, timeout=timeout, **kwargs)
 
@@ -95,7 +95,7 @@ class Notebook:
         if not self.gpu_available:
             raise GPUUnavailable("needs a GPU", allow_module_level=False)
 
-    def _guard(self, func, *args: Any, **kwargs: Any) -> Any:
+    def _guard(self, func, /, *args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except KernelDied as exc:

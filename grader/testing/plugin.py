@@ -65,8 +65,9 @@ class GraderPlugin:
         self.outcomes[report.nodeid] = TestOutcome(
             name=name,
             file=_relative(path, self.base),
-            outcome="skipped" if report.skipped else ("passed" if report.passed else (
-                "error" if kind == "error" else "failed")),
+            outcome="skipped"
+            if report.skipped
+            else ("passed" if report.passed else ("error" if kind == "error" else "failed")),
             message=message,
             needs_gpu=kind == "needs_gpu",
             not_run=kind == "not_run",
@@ -98,10 +99,14 @@ def _first_line(text: str) -> str:
 
 
 def _relative(path: str, base: Path) -> str:
+    """A nodeid's file, relative to the tests folder (pytest gives it relative to rootdir)."""
+    candidate = Path(path)
+    if not candidate.is_absolute():
+        return candidate.as_posix()
     try:
-        return Path(path).resolve().relative_to(base.resolve()).as_posix()
+        return candidate.resolve().relative_to(base.resolve()).as_posix()
     except ValueError:
-        return Path(path).name
+        return candidate.name
 
 
 def run_tests(
@@ -111,13 +116,18 @@ def run_tests(
     plugin = GraderPlugin(bridge, context, base)
     args = [
         *(str(f) for f in files),
-        "-c", str(PYTEST_INI),
-        "--rootdir", str(base),
-        "--confcutdir", str(base),
+        "-c",
+        str(PYTEST_INI),
+        "--rootdir",
+        str(base),
+        "--confcutdir",
+        str(base),
         "--import-mode=importlib",
         "--assert=plain",
-        "-p", "no:cacheprovider",
-        "-p", "no:randomly",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:randomly",
         "-q",
     ]
     started = time.perf_counter()

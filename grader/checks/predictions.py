@@ -1,0 +1,114 @@
+"""Accuracy on held-out data: the kernel predicts, the grader counts.
+
+Only the inputs go into the kernel; the labels stay in the grader's process,
+so no student code can read them or fake the comparison.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.checks._common import KernelObject, as_ref, fmt_number, framework_of
+from grader.probes.wire import Ref
+from grader.testing.fixture import Notebook
+
+#: Inputs sent per request; a bigger array is split (base64 in JSON grows it by a third).
+MAX_REQUEST_BYTES = 16 * 1024 * 1024
+
+
+def predict_classes(
+    nb: Notebook,
+    model: KernelObject,
+    x: np.ndarray | KernelObject,
+    *,
+    batch_size: int = 256,
+    binary_threshold: float | None = None,
+    framework: str | None = None,
+    timeout: float | None = None,
+) -> np.ndarray:
+    """Predicted class index per example (argmax of the outputs, eval mode, batched).
+
+    ``x`` is an array sent from the grader, or a notebook variable / kernel object
+    holding the inputs. Single-output models need ``binary_threshold``
+    (0.0 for logits, 0.5 for probabilities).
+    """
+    ref = as_ref(nb, model)
+    fw = framework_of(nb, ref, framework)
+    if isinstance(x, np.ndarray):
+        # Large held-out sets go over in chunks: each request is one JSON message.
+        rows = max(1, MAX_REQUEST_BYTES // max(1, x[:1].nbytes))
+        chunks: list[np.ndarray | Ref] = [x[i : i + rows] for i in range(0, len(x), rows)] or [x]
+    else:
+        chunks = [as_ref(nb, x)]
+    parts = []
+    for chunk in chunks:
+        raw = nb.probe(
+            f"{fw}.predict_classes",
+            timeout=timeout,
+            model=ref,
+            x=chunk,
+            batch_size=int(batch_size),
+            binary_threshold=binary_threshold,
+        )
+        if type(raw) is not np.ndarray or raw.dtype.kind not in "iu" or raw.ndim != 1:
+            raise AssertionError("the model's predictions could not be read as class indices")
+        parts.append(raw.astype(np.int64))
+    return np.concatenate(parts)
+
+
+def accuracy_of(predictions: np.ndarray, labels: np.ndarray) -> float:
+    """Fraction of predictions equal to the labels (shapes must agree)."""
+    predicted = np.asarray(predictions).reshape(-1)
+    truth = np.asarray(labels).reshape(-1)
+    if predicted.shape != truth.shape:
+        raise AssertionError(
+            f"the model gave {predicted.size:,} predictions for {truth.size:,} examples"
+        )
+    if truth.size == 0:
+        raise ValueError("no labels to compute an accuracy on")
+    return float(np.count_nonzero(predicted == truth)) / truth.size
+
+
+def accuracy(
+    nb: Notebook,
+    model: KernelObject,
+    x: np.ndarray | KernelObject,
+    labels: np.ndarray,
+    *,
+    batch_size: int = 256,
+    binary_threshold: float | None = None,
+    framework: str | None = None,
+    timeout: float | None = None,
+) -> float:
+    """Accuracy of the model's predictions for ``x`` against ``labels`` (held by the grader)."""
+    predictions = predict_classes(
+        nb,
+        model,
+        x,
+        batch_size=batch_size,
+        binary_threshold=binary_threshold,
+        framework=framework,
+        timeout=timeout,
+    )
+    value = accuracy_of(predictions, labels)
+    nb.record("accuracy", value)
+    return value
+
+
+def expect_accuracy_at_least(value: float, threshold: float, *, what: str = "accuracy") -> None:
+    """``value >= threshold`` (NaN fails)."""
+    if value >= threshold:
+        return
+    raise AssertionError(f"{what} {fmt_number(value)}, expected at least {fmt_number(threshold)}")
+
+
+def expect_reported_accuracy(reported: object, measured: float, *, atol: float = 1e-6) -> None:
+    """An accuracy the student's code reported (e.g. ``evaluate()``) equals the grader's count."""
+    if type(reported) not in (int, float) or not abs(float(reported) - measured) <= atol:
+        shown = (
+            fmt_number(float(reported)) if type(reported) in (int, float) else repr(reported)[:40]
+        )
+        raise AssertionError(
+            f"your code reports an accuracy of {shown}, but the model's predictions give "
+            f"{fmt_number(measured)}"
+        )

@@ -1,0 +1,294 @@
+"""The ``grader`` command. Thin: parse, call the pipeline, show, choose the exit code.
+
+Exit codes: 0 grading completed (whatever the score); 1 ``validate`` found a
+problem; 2 the course or its files are wrong; 3 a submission could not be read;
+4 the notebook could not be run at all (no kernel).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from grader import __version__
+from grader.config import OUTPUT_ROOT
+from grader.course import Assignment, find_course
+from grader.errors import GraderError
+from grader.pipeline import GradingRun, grade, write_outputs
+from grader.results import GradingResult, json_schema
+from grader.runners.local import LocalRunner
+
+console = Console(stderr=True)
+out = Console()
+
+STATUS_STYLE = {
+    "passed": "green",
+    "partial": "yellow",
+    "failed": "red",
+    "error": "red",
+    "not_run": "magenta",
+    "needs_gpu": "cyan",
+}
+STATUS_LABEL = {"needs_gpu": "needs a GPU", "not_run": "not run"}
+
+course_option = click.option(
+    "--course",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Course folder (with assignments/ and rubrics/). Default: found from the current folder.",
+)
+sandbox_option = click.option(
+    "--sandbox",
+    type=click.Choice(["auto", "bubblewrap", "unshare", "none"]),
+    default="auto",
+    show_default=True,
+    help="How to confine the kernel. 'auto' picks the strongest available.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dlgrader")
+def main() -> None:
+    """Grade deep-learning lab notebooks.
+
+    Student code runs in a sandboxed Jupyter kernel; the tests, their expected values and the
+    scoring run here, outside it.
+
+    \b
+    Instructors:   grader grade submissions/*.ipynb --assignment lenet5
+    Students:      grader check my_lenet5.ipynb
+    Course authors: grader validate lenet5
+    """
+
+
+@main.command("grade")
+@click.argument(
+    "notebooks",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option(
+    "-a", "--assignment", "name", help="Assignment name (default: from the notebook's metadata)."
+)
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help=f"Output folder. Default: {OUTPUT_ROOT}/ASSIGNMENT/NOTEBOOK/",
+)
+@click.option("--json", "as_json", is_flag=True, help="Also print each results document to stdout.")
+@course_option
+@sandbox_option
+def grade_command(notebooks, name, out: Path | None, as_json: bool, course, sandbox) -> None:
+    """Grade NOTEBOOKS with all tests (public and hidden); write results JSON and reports.
+
+    Each notebook gets a folder with results.json, report.html, report.md (what the student
+    sees) and report.instructor.html (measured values, viva questions).
+    """
+    assignment = _assignment(course, name, notebooks[0])
+    results = []
+    for notebook in notebooks:
+        folder = out / notebook.stem if out and len(notebooks) > 1 else out
+        run = _grade_one(assignment, notebook, "grade", sandbox, folder)
+        results.append(run.result)
+        if as_json:
+            click.echo(run.result.model_dump_json(indent=2))
+    if len(results) > 1:
+        _summary(results)
+    failed = [r for r in results if r.grading_error]
+    if failed:
+        console.print(f"[red]error:[/] {failed[0].submission.name}: {failed[0].grading_error}")
+        sys.exit(3 if "could not be run" not in (failed[0].grading_error or "") else 4)
+
+
+@main.command("check")
+@click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "-a", "--assignment", "name", help="Assignment name (default: from the notebook's metadata)."
+)
+@course_option
+@sandbox_option
+def check_command(notebook: Path, name, course, sandbox) -> None:
+    """Run the PUBLIC tests on your NOTEBOOK, as a student would before submitting.
+
+    Hidden tests are not run here; they will also be run when your work is graded, so a
+    full score here is not a promise of full marks.
+    """
+    assignment = _assignment(course, name, notebook)
+    run = _grade_one(assignment, notebook, "check", sandbox, None, write=False)
+    console.print(
+        "[bold yellow]Public tests only.[/] Hidden tests will also be run when your work is graded."
+    )
+    if run.result.grading_error:
+        console.print(f"[red]error:[/] {run.result.grading_error}")
+        sys.exit(3)
+
+
+@main.command("validate")
+@click.argument("names", nargs=-1)
+@click.option("--all", "every", is_flag=True, help="Validate every assignment of the course.")
+@course_option
+@sandbox_option
+def validate_command(names, every: bool, course, sandbox) -> None:
+    """Check assignments: the reference solution must get full marks, and the stub must fail
+    every criterion that needs student code."""
+    found = find_course(course)
+    names = found.assignment_names() if every else names
+    if not names:
+        raise click.UsageError("name an assignment, or pass --all")
+    problems = 0
+    for assignment_name in names:
+        assignment = found.assignment(assignment_name)
+        console.rule(f"[bold]{assignment_name}")
+        solution = _grade_one(assignment, assignment.solution, "grade", sandbox, None, write=False)
+        stub = _grade_one(assignment, assignment.stub, "grade", sandbox, None, write=False)
+        issues = validation_problems(assignment, solution.result, stub.result)
+        for issue in issues:
+            console.print(f"[red]✗[/] {issue}")
+        if not issues:
+            console.print(
+                f"[green]✓ {assignment_name}: solution full marks, stub fails every "
+                "student-code criterion"
+            )
+        problems += len(issues)
+    sys.exit(1 if problems else 0)
+
+
+def validation_problems(
+    assignment: Assignment, solution: GradingResult, stub: GradingResult
+) -> list[str]:
+    """What is wrong with an assignment, judged from grading its solution and its stub."""
+    issues = [f"solution: {r.grading_error}" for r in (solution,) if r.grading_error]
+    issues += [f"stub: {r.grading_error}" for r in (stub,) if r.grading_error]
+    for c in solution.criteria:
+        if c.status not in ("passed", "needs_gpu"):
+            issues.append(f"solution fails '{c.id}': {c.status} {c.detail}".rstrip())
+    needs_code = {c.id for c in assignment.rubric.criteria if c.student_code}
+    for c in stub.criteria:
+        if c.id in needs_code and c.status not in ("failed", "error", "not_run", "needs_gpu"):
+            issues.append(f"stub passes '{c.id}' ({c.status}), which needs student code")
+    return issues
+
+
+@main.command("schema")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of stdout.",
+)
+def schema_command(output: Path | None) -> None:
+    """Print the JSON Schema of the results document."""
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+# -- helpers -------------------------------------------------------------------
+
+
+def _assignment(course: Path | None, name: str | None, notebook: Path) -> Assignment:
+    found = find_course(course)
+    if name is None:
+        name = _assignment_from_metadata(notebook)
+    if name is None:
+        raise click.UsageError(
+            f"{notebook}: which assignment is this? Pass --assignment NAME "
+            f"(known: {', '.join(found.assignment_names()) or 'none'})"
+        )
+    assignment = found.assignment(name)
+    assignment.rubric  # noqa: B018 - load now, so a broken rubric fails before any kernel
+    return assignment
+
+
+def _assignment_from_metadata(notebook: Path) -> str | None:
+    try:
+        meta = json.loads(notebook.read_text(encoding="utf-8-sig")).get("metadata", {})
+        value = meta.get("dlgrader", {}).get("assignment")
+    except (ValueError, OSError, AttributeError):
+        return None
+    return value if isinstance(value, str) and value.isidentifier() else None
+
+
+def _grade_one(assignment, notebook, mode, sandbox, folder, write=True) -> GradingRun:
+    runner = LocalRunner(None if sandbox == "auto" else sandbox)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(f"{notebook.name}: running cells", total=None)
+
+        def on_cell(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+            if done == total:
+                progress.update(task, description=f"{notebook.name}: running tests")
+
+        run = grade(assignment, notebook, mode=mode, runner=runner, on_cell=on_cell)
+    _show(run.result)
+    if write:
+        folder = folder or OUTPUT_ROOT / assignment.name / notebook.stem
+        paths = write_outputs(run, folder, assignment.course.templates_dir)
+        out.print(f"  report: {paths.get('html', folder)}")
+    return run
+
+
+def _show(result: GradingResult) -> None:
+    table = Table(
+        title=f"{result.submission.name} — {result.assignment_title}", title_justify="left"
+    )
+    table.add_column("criterion")
+    table.add_column("status")
+    table.add_column("points", justify="right")
+    table.add_column("feedback", overflow="fold")
+    for c in result.criteria:
+        label = STATUS_LABEL.get(c.status, c.status)
+        style = STATUS_STYLE.get(c.status, "")
+        note = c.detail if c.status not in ("passed", "needs_gpu") and c.detail else c.feedback
+        table.add_row(c.name, f"[{style}]{label}[/]", f"{c.points:g}/{c.max_points:g}", note)
+    out.print(table)
+    score = result.score
+    line = f"  score: [bold]{score.points:g} / {score.max_points:g}[/] ({score.percent:.0f}%)"
+    if score.pending_points:
+        line += f", {score.pending_points:g} pending a GPU"
+    if score.excluded_points:
+        line += f", {score.excluded_points:g} excluded (needs a GPU)"
+    out.print(line)
+    if result.execution and result.execution.errors:
+        cells = ", ".join(str(e.cell) for e in result.execution.errors)
+        out.print(f"  cell errors in cell(s) {cells}")
+    for warning in result.warnings:
+        console.print(f"  [yellow]warning:[/] {warning}")
+
+
+def _summary(results: list[GradingResult]) -> None:
+    table = Table(title="summary", title_justify="left")
+    table.add_column("submission")
+    table.add_column("score", justify="right")
+    table.add_column("failed criteria", overflow="fold")
+    for r in results:
+        failed = ", ".join(c.id for c in r.criteria if c.status not in ("passed", "needs_gpu"))
+        table.add_row(
+            r.submission.name, f"{r.score.points:g}/{r.score.max_points:g}", failed or "—"
+        )
+    out.print(table)
+
+
+def run() -> None:
+    """Entry point that turns grader errors into one line and an exit code."""
+    try:
+        main(standalone_mode=True)
+    except GraderError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        sys.exit(exc.exit_code)

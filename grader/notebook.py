@@ -1,0 +1,102 @@
+"""Read a submitted notebook safely and prepare it for grading.
+
+A submission can be anything: invalid JSON or UTF-8, a byte-order mark, JSON
+nested a million deep, an nbformat v3 file, a kernelspec for another language.
+Each becomes a :class:`SubmissionError` that names the file and says what to
+do, never a traceback.
+
+Grading parameters follow papermill's convention: the cell tagged
+``parameters`` holds the student's defaults, and a cell tagged
+``injected-parameters`` is inserted after it with the assignment's values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from grader.errors import SubmissionError
+
+MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
+PARAMETERS_TAG = "parameters"
+INJECTED_TAG = "injected-parameters"
+
+
+def read_submission(path: Path) -> tuple[nbformat.NotebookNode, bytes]:
+    """The notebook at ``path`` as nbformat v4, and its raw bytes (for the hash)."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise SubmissionError(f"{path}: cannot read the file ({exc.strerror})") from None
+    if size > MAX_NOTEBOOK_BYTES:
+        raise SubmissionError(
+            f"{path}: the notebook is {size / 2**20:.0f} MiB; clear its outputs and submit again"
+        )
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+        data = json.loads(text)
+    except UnicodeDecodeError:
+        raise SubmissionError(
+            f"{path}: not UTF-8 text; save the notebook from Jupyter again"
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise SubmissionError(
+            f"{path}: not a notebook (invalid JSON at line {exc.lineno}); "
+            "save it from Jupyter again rather than editing the file by hand"
+        ) from None
+    except RecursionError:
+        raise SubmissionError(f"{path}: the JSON is nested too deeply to be a notebook") from None
+    if not isinstance(data, dict) or "cells" not in data and "worksheets" not in data:
+        raise SubmissionError(f"{path}: valid JSON, but not a Jupyter notebook (no cells)")
+    try:
+        nb = nbformat.reads(json.dumps(data), as_version=4)
+        nbformat.validate(nb)
+    except RecursionError:
+        raise SubmissionError(f"{path}: the JSON is nested too deeply to be a notebook") from None
+    except nbformat.ValidationError as exc:
+        where = "/".join(str(p) for p in list(exc.absolute_path)[:4]) or "top level"
+        raise SubmissionError(
+            f"{path}: not a valid notebook ({where}: {exc.message[:200]}); "
+            "open and save it in Jupyter to repair it"
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds on odd input
+        raise SubmissionError(
+            f"{path}: cannot be read as a notebook ({type(exc).__name__})"
+        ) from None
+    return nb, raw
+
+
+def sha256(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def prepare(nb: nbformat.NotebookNode, parameters: dict[str, Any]) -> nbformat.NotebookNode:
+    """A copy of ``nb`` ready to run: parameters injected, the kernelspec ours."""
+    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
+    nb.metadata.pop("kernelspec", None)  # e.g. julia-1.9: the grader decides the kernel
+    nb.cells = [c for c in nb.cells if INJECTED_TAG not in c.get("metadata", {}).get("tags", [])]
+    if parameters:
+        cell = nbformat.v4.new_code_cell(
+            source=parameter_source(parameters), metadata={"tags": [INJECTED_TAG]}
+        )
+        nb.cells.insert(_parameters_index(nb) + 1, cell)
+    return nb
+
+
+def _parameters_index(nb: nbformat.NotebookNode) -> int:
+    """Index of the ``parameters`` cell, or -1 to insert at the top (papermill's rule)."""
+    for index, cell in enumerate(nb.cells):
+        if PARAMETERS_TAG in cell.get("metadata", {}).get("tags", []):
+            return index
+    return -1
+
+
+def parameter_source(parameters: dict[str, Any]) -> str:
+    lines = ["# Parameters injected by the grader"]
+    lines += [f"{name} = {value!r}" for name, value in parameters.items()]
+    return "\n".join(lines)

@@ -1,0 +1,241 @@
+"""Grade one submission: read -> prepare -> execute -> test -> score -> write.
+
+Whatever the submission does (raise, hang, kill its kernel, be unreadable),
+:func:`grade` returns a :class:`GradingResult`; only a broken course or a
+machine that cannot start kernels leaves ``grading_error`` set. Results come
+only from this process: nothing the kernel writes is read back as a result.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from grader import __version__
+from grader.course import Assignment
+from grader.errors import SubmissionError
+from grader.execute import CapturedFigure, run_notebook
+from grader.notebook import prepare, read_submission, sha256
+from grader.results import (
+    CriterionResult,
+    Environment,
+    Execution,
+    Figure,
+    GradingResult,
+    Submission,
+    TestOutcome,
+    Timings,
+)
+from grader.rubric import score_criterion, total_score
+from grader.runners.base import Enforcement, Runner
+from grader.runners.local import LocalRunner
+from grader.testing.plugin import run_tests
+
+Mode = Literal["grade", "check"]
+PACKAGES = ("numpy", "torch", "tensorflow-cpu", "tensorflow", "keras", "scikit-learn")
+
+
+@dataclass
+class GradingRun:
+    """The result, plus the figures that still have to be written beside it."""
+
+    result: GradingResult
+    figures: list[CapturedFigure] = field(default_factory=list)
+
+
+def grade(
+    assignment: Assignment,
+    notebook: Path,
+    *,
+    mode: Mode = "grade",
+    runner: Runner | None = None,
+    on_cell: Callable[[int, int], None] | None = None,
+) -> GradingRun:
+    """Grade ``notebook`` against ``assignment``; never raises for the submission's faults."""
+    started = time.monotonic()
+    runner = runner or LocalRunner()
+    limits = assignment.config.limits
+    rubric = assignment.rubric
+    criteria = [c for c in rubric.criteria if mode == "grade" or _public(c.tests)]
+    tier = data_tier(assignment)
+    enforcement = runner.enforcement(limits) if hasattr(runner, "enforcement") else None
+    try:
+        nb, raw = read_submission(notebook)
+    except SubmissionError as exc:
+        return GradingRun(
+            _unreadable(assignment, notebook, mode, criteria, tier, str(exc), started)
+        )
+
+    outcomes: list[TestOutcome] = []
+    execution: Execution | None = None
+    figures: list[CapturedFigure] = []
+    grading_error = None
+    tests_s = 0.0
+    files = sorted(
+        {assignment.tests_root / t.partition("::")[0] for c in criteria for t in c.tests}
+    )
+    try:
+        with (
+            runner.session(limits) as session,
+            run_notebook(
+                prepare(nb, assignment.config.grading_parameters), session, limits, on_cell=on_cell
+            ) as run,
+        ):
+            enforcement = session.enforcement
+            execution, figures = run.execution, run.figures
+            context = {"tier": tier, "gpu_available": enforcement.gpu_available, "mode": mode}
+            outcomes, tests_s = run_tests(files, run.bridge, context, assignment.tests_root)
+    except Exception as exc:  # noqa: BLE001 - the kernel could not start or be driven
+        grading_error = f"the notebook could not be run: {type(exc).__name__}: {exc}"[:1000]
+
+    gpu = bool(enforcement and enforcement.gpu_available)
+    stop = execution.stop_reason if execution else grading_error
+    scored = [
+        score_criterion(
+            c,
+            outcomes,
+            gpu_available=gpu,
+            default_policy=rubric.gpu_policy,
+            tier=tier or "offline",
+            stopped_reason=stop,
+        )
+        for c in criteria
+    ]
+    total = time.monotonic() - started
+    result = GradingResult(
+        assignment=assignment.name,
+        assignment_title=assignment.config.title,
+        mode=mode,
+        submission=Submission(
+            path=str(notebook), name=notebook.name, sha256=sha256(raw), size_bytes=len(raw)
+        ),
+        graded_at=_now(),
+        data_tier=tier,
+        score=total_score(scored),
+        criteria=scored,
+        execution=execution,
+        environment=environment(enforcement),
+        timings=Timings(
+            total_s=round(total, 3),
+            execute_s=execution.duration_s if execution else 0.0,
+            tests_s=round(tests_s, 3),
+        ),
+        warnings=list(enforcement.warnings) if enforcement else [],
+        viva_questions=assignment.config.viva_questions,
+        grading_error=grading_error,
+    )
+    return GradingRun(result, figures)
+
+
+def _public(tests: list[str]) -> bool:
+    return all(t.startswith("public/") for t in tests)
+
+
+def data_tier(assignment: Assignment) -> str | None:
+    """Which data tier the notebook will see: ``full`` when the dataset is cached."""
+    if not assignment.config.dataset:
+        return None
+    from grader import datasets
+
+    return datasets.tier(assignment.config.dataset)
+
+
+def _unreadable(assignment, notebook, mode, criteria, tier, reason, started) -> GradingResult:
+    """A graded row for a file that is not a notebook: zero, with the reason."""
+    try:
+        raw = notebook.read_bytes()
+    except OSError:
+        raw = b""
+    scored = [
+        CriterionResult(
+            id=c.id,
+            name=c.name,
+            tests=c.tests,
+            status="not_run",
+            points=0.0,
+            max_points=c.points,
+            feedback=c.feedback.failed,
+            detail=f"not run: {reason}",
+            visibility=c.visibility,
+            requires_gpu=c.requires_gpu,
+        )
+        for c in criteria
+    ]
+    return GradingResult(
+        assignment=assignment.name,
+        assignment_title=assignment.config.title,
+        mode=mode,
+        submission=Submission(
+            path=str(notebook), name=notebook.name, sha256=sha256(raw), size_bytes=len(raw)
+        ),
+        graded_at=_now(),
+        data_tier=tier,
+        score=total_score(scored),
+        criteria=scored,
+        environment=environment(None),
+        timings=Timings(total_s=round(time.monotonic() - started, 3), execute_s=0.0, tests_s=0.0),
+        viva_questions=assignment.config.viva_questions,
+        grading_error=reason,
+    )
+
+
+def environment(enforcement: Enforcement | None) -> Environment:
+    """Versions and confinement of the grading environment, without importing frameworks."""
+    packages = {}
+    for name in PACKAGES:
+        try:
+            packages[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    gpu = bool(enforcement and enforcement.gpu_available)
+    return Environment(
+        python=platform.python_version(),
+        platform=f"{platform.system()} {platform.machine()}",
+        grader_version=__version__,
+        packages=packages,
+        device="cuda" if gpu else "cpu",
+        gpu_available=gpu,
+        runner=enforcement.runner if enforcement else "none",
+        sandbox=enforcement.sandbox if enforcement else "none",
+        network_blocked=bool(enforcement and enforcement.network_blocked),
+        filesystem_private=bool(enforcement and enforcement.filesystem_private),
+        memory_limit_mb=enforcement.memory_limit_mb if enforcement else None,
+        cpu_limit_s=enforcement.cpu_limit_s if enforcement else None,
+    )
+
+
+def write_outputs(
+    run: GradingRun, out_dir: Path, templates_dir: Path | None = None
+) -> dict[str, Path]:
+    """Write results.json, the figures and the reports into ``out_dir``."""
+    from grader.report.render import write_reports
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    figures_dir = out_dir / "figures"
+    saved = []
+    for number, figure in enumerate(run.figures, start=1):
+        figures_dir.mkdir(exist_ok=True)
+        name = f"cell{figure.cell}-{number}.png"
+        (figures_dir / name).write_bytes(figure.png)
+        saved.append(
+            Figure(
+                cell=figure.cell, path=f"figures/{name}", width=figure.width, height=figure.height
+            )
+        )
+    if run.result.execution is not None:
+        run.result.execution.figures = saved
+    results_path = out_dir / "results.json"
+    results_path.write_text(run.result.model_dump_json(indent=2), encoding="utf-8")
+    paths = {"results": results_path}
+    paths.update(write_reports(run.result, out_dir, templates_dir=templates_dir))
+    return paths
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,264 @@
+"""Rubrics: which tests make up each criterion, what it is worth, and how it scores.
+
+A rubric is ``rubrics/<assignment>.yaml``. Loading it checks that every test it
+names exists (a typo would otherwise turn into a silent zero for the whole
+class). Scoring is a pure function of test outcomes, so it is easy to test and
+to re-run from a stored results file.
+
+A criterion that needs a GPU, graded where none exists, is never a silent zero
+and never a silent pass: per the rubric it is either *excluded* (its points
+leave the maximum) or *pending* (its points are withheld until graded on a GPU).
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from grader.errors import ConfigError
+from grader.results import CriterionResult, Score, TestOutcome, Visibility
+
+GpuPolicy = Literal["exclude", "pending"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Feedback(Strict):
+    passed: str = Field(alias="pass")
+    failed: str = Field(alias="fail")
+
+
+class Band(Strict):
+    """A partial-credit band: a bound on the measured value and the fraction it earns."""
+
+    at_least: float | None = None
+    at_most: float | None = None
+    fraction: float = Field(ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> Band:
+        if (self.at_least is None) == (self.at_most is None):
+            raise ValueError("a band needs exactly one of at_least or at_most")
+        return self
+
+    def met_by(self, value: float) -> bool:
+        # Comparisons are written so that NaN meets no band.
+        if self.at_least is not None:
+            return value >= self.at_least
+        return value <= self.at_most  # type: ignore[operator]
+
+
+class Criterion(Strict):
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: str
+    points: float = Field(gt=0)
+    tests: list[str] = Field(min_length=1)
+    visibility: Visibility = "visible"
+    feedback: Feedback
+    student_code: bool = True
+    score_from: str | None = None
+    bands: dict[str, list[Band]] | None = None
+    requires_gpu: bool = False
+    gpu_policy: GpuPolicy | None = None
+
+    @model_validator(mode="after")
+    def _bands_need_a_value(self) -> Criterion:
+        if (self.bands is None) != (self.score_from is None):
+            raise ValueError("score_from and bands go together")
+        return self
+
+
+class Rubric(Strict):
+    assignment: str
+    gpu_policy: GpuPolicy = "exclude"
+    total: float | None = None
+    criteria: list[Criterion] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Rubric:
+        ids = [c.id for c in self.criteria]
+        duplicates = {i for i in ids if ids.count(i) > 1}
+        if duplicates:
+            raise ValueError(f"duplicate criterion ids: {', '.join(sorted(duplicates))}")
+        if self.total is not None and not math.isclose(self.total, self.max_points):
+            raise ValueError(
+                f"total is {self.total:g} but the criteria add up to {self.max_points:g}"
+            )
+        return self
+
+    @property
+    def max_points(self) -> float:
+        return sum(c.points for c in self.criteria)
+
+    def test_files(self, public_only: bool = False) -> set[str]:
+        files = {t.partition("::")[0] for c in self.criteria for t in c.tests}
+        return {f for f in files if f.startswith("public/")} if public_only else files
+
+
+def load_rubric(path: Path, tests_root: Path) -> Rubric:
+    """Load and validate a rubric; every test it names must exist under ``tests_root``."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no rubric file; create it (see docs/rubrics.md)") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    try:
+        rubric = Rubric.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {_first_errors(exc)}") from None
+    missing = [t for c in rubric.criteria for t in c.tests if not _test_exists(tests_root, t)]
+    if missing:
+        raise ConfigError(
+            f"{path}: names tests that do not exist under {tests_root}: {', '.join(missing)}"
+        )
+    return rubric
+
+
+def _first_errors(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:3]:
+        where = ".".join(str(p) for p in err["loc"])
+        parts.append(f"{where}: {err['msg']}" if where else err["msg"])
+    return "; ".join(parts)
+
+
+def _test_exists(tests_root: Path, node_id: str) -> bool:
+    file, _, name = node_id.partition("::")
+    path = tests_root / file
+    if not name or not path.is_file() or ".." in Path(file).parts:
+        return False
+    return name in defined_tests(path)
+
+
+def defined_tests(path: Path) -> set[str]:
+    """Test names defined in a file: functions, and ``Class::method`` for test classes."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith(
+            "test"
+        ):
+            names.add(node.name)
+        elif isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef) and item.name.startswith("test"):
+                    names.add(f"{node.name}::{item.name}")
+    return names
+
+
+# -- scoring --------------------------------------------------------------------
+
+
+def outcomes_for(node_id: str, outcomes: list[TestOutcome]) -> list[TestOutcome]:
+    """Outcomes of one rubric test id; a parametrized test has one outcome per case."""
+    file, _, name = node_id.partition("::")
+    return [o for o in outcomes if o.file == file and o.name.split("[")[0] == name]
+
+
+def score_criterion(
+    criterion: Criterion,
+    outcomes: list[TestOutcome],
+    *,
+    gpu_available: bool,
+    default_policy: GpuPolicy,
+    tier: str,
+    stopped_reason: str | None = None,
+) -> CriterionResult:
+    """Score one criterion from the outcomes of its tests."""
+    own = [o for t in criterion.tests for o in outcomes_for(t, outcomes)]
+    measured = {k: v for o in own for k, v in o.measured.items()}
+    base = {
+        "id": criterion.id,
+        "name": criterion.name,
+        "tests": criterion.tests,
+        "max_points": criterion.points,
+        "visibility": criterion.visibility,
+        "requires_gpu": criterion.requires_gpu,
+        "measured": measured,
+    }
+    needs_gpu = any(o.needs_gpu for o in own) or (criterion.requires_gpu and not gpu_available)
+    if needs_gpu:
+        pending = (criterion.gpu_policy or default_policy) == "pending"
+        note = "pending until graded on a GPU" if pending else "excluded from the total"
+        return CriterionResult(
+            **base,
+            status="needs_gpu",
+            points=0.0,
+            counts_toward_total=pending,
+            pending=pending,
+            feedback=f"Needs a GPU, which this grading machine lacks: {note}.",
+        )
+    if not own or any(o.not_run for o in own):
+        reason = (
+            next((o.message for o in own if o.not_run), "")
+            or stopped_reason
+            or ("its tests did not run")
+        )
+        return CriterionResult(
+            **base,
+            status="not_run",
+            points=0.0,
+            feedback=criterion.feedback.failed,
+            detail=reason if reason.startswith("not run") else f"not run: {reason}",
+        )
+    failures = [o for o in own if o.outcome != "passed"]
+    detail = "; ".join(dict.fromkeys(o.message for o in failures if o.message))
+    if criterion.bands is not None:
+        return _score_bands(criterion, base, measured, tier, failures, detail)
+    if failures:
+        errored = all(o.outcome == "error" for o in failures)
+        return CriterionResult(
+            **base,
+            status="error" if errored else "failed",
+            points=0.0,
+            feedback=criterion.feedback.failed,
+            detail=detail,
+        )
+    return CriterionResult(
+        **base, status="passed", points=criterion.points, feedback=criterion.feedback.passed
+    )
+
+
+def _score_bands(criterion, base, measured, tier, failures, detail) -> CriterionResult:
+    bands = criterion.bands.get(tier) or criterion.bands.get("offline") or []
+    value = measured.get(criterion.score_from)
+    fraction = 0.0
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        fraction = next((b.fraction for b in bands if b.met_by(float(value))), 0.0)
+        shown = f"{criterion.score_from} = {value:.4g} ({tier} data)"
+        detail = f"{shown}; {detail}" if detail else shown
+    if fraction >= 1.0:
+        status, feedback = "passed", criterion.feedback.passed
+    elif fraction > 0:
+        status, feedback = "partial", criterion.feedback.failed
+    else:
+        errored = bool(failures) and all(o.outcome == "error" for o in failures)
+        status, feedback = ("error" if errored else "failed"), criterion.feedback.failed
+    return CriterionResult(
+        **base,
+        status=status,
+        points=round(criterion.points * fraction, 4),
+        feedback=feedback,
+        detail=detail,
+    )
+
+
+def total_score(criteria: list[CriterionResult]) -> Score:
+    """Add up points; excluded criteria leave the maximum, pending ones are withheld."""
+    counted = [c for c in criteria if c.status != "needs_gpu"]
+    return Score(
+        points=round(sum(c.points for c in counted), 4),
+        max_points=round(sum(c.max_points for c in criteria if c.counts_toward_total), 4),
+        pending_points=round(sum(c.max_points for c in criteria if c.pending), 4),
+        excluded_points=round(
+            sum(c.max_points for c in criteria if c.status == "needs_gpu" and not c.pending), 4
+        ),
+    )

@@ -1,0 +1,42 @@
+"""The probe names the checks and docs rely on are registered under their groups."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from grader.probes import library
+
+EXPECTED = {
+    "torch": {
+        "torch.param_counts", "torch.layer_params", "torch.output_shapes", "torch.layer_shapes",
+        "torch.predict_classes", "torch.make_loader", "torch.make_optimizer", "torch.make_loss",
+        "torch.train_losses", "torch.devices", "torch.observe_devices", "torch.jacobians",
+    },
+    "numeric": {"numeric.gradient_check"},
+    "env": {
+        "env.seed_all", "env.rng_fingerprint", "env.framework_of", "env.accelerators",
+        "env.versions",
+    },
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("group", sorted(EXPECTED))
+def test_group_registers_its_probes(group):
+    if group == "torch":
+        pytest.importorskip("torch")
+    importlib.import_module(library.GROUPS[group])
+    registered = {name for name in library._PROBES if name.startswith(f"{group}.")}
+    assert EXPECTED[group] <= registered, EXPECTED[group] - registered
+
+
+def test_keras_probe_names_are_declared_in_source():
+    """Importing TensorFlow here would cost seconds; the keras kernel tests run them all."""
+    source = Path(importlib.util.find_spec(library.GROUPS["keras"]).origin)
+    text = source.read_text(encoding="utf-8")
+    names = ["param_counts", "layer_params", "output_shapes", "layer_shapes", "predict_classes"]
+    for name in [*names, "train_losses"]:
+        assert f'@probe("keras.{name}")' in text, name

@@ -1,0 +1,103 @@
+"""Executing notebooks: errors are recorded per cell, hangs and deaths are contained."""
+
+import pytest
+
+from grader.bridge import StudentError
+from grader.config import Limits
+from grader.testing.fixture import KernelNotRunning
+from grader.testing.live import live_notebook
+
+FAST = Limits(cell_timeout=3, notebook_timeout=30, request_timeout=3)
+
+
+def test_a_failing_cell_does_not_stop_later_cells():
+    cells = ["x = 1", "undefined_name + 1", "y = x + 1", "raise ValueError('<b>bad</b>')"]
+    with live_notebook(cells, FAST) as (nb, run):
+        assert nb.get("y") == 2
+    errors = run.execution.errors
+    assert [(e.cell, e.ename) for e in errors] == [(2, "NameError"), (4, "ValueError")]
+    assert "undefined_name" in errors[0].evalue and "\x1b[" not in errors[0].traceback
+    assert run.execution.cells_run == 4 and run.execution.stopped_at_cell is None
+
+
+def test_a_slow_cell_is_interrupted_and_later_cells_run():
+    cells = ["import time\nstarted = True", "time.sleep(60)", "after = 'ran'"]
+    with live_notebook(cells, FAST) as (nb, run):
+        assert nb.get("after") == "ran"
+    assert run.execution.errors[0].ename == "TimeoutError" and run.execution.errors[0].cell == 2
+
+
+def test_a_cell_that_ignores_sigint_is_still_interrupted():
+    cells = [
+        "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)",
+        "while True:\n    pass",
+        "after = 1",
+    ]
+    with live_notebook(cells, FAST) as (nb, run):
+        assert nb.get("after") == 1
+    assert run.execution.errors[0].ename == "TimeoutError"
+
+
+def test_a_cell_swallowing_interrupts_gets_the_kernel_killed_and_reported():
+    cells = [
+        "import time",
+        "while True:\n    try:\n        time.sleep(10)\n    except BaseException:\n        pass",
+        "never = 1",
+    ]
+    with live_notebook(cells, FAST) as (nb, run):
+        with pytest.raises(KernelNotRunning, match="cell 2"):
+            nb.get("never")
+    assert run.execution.stopped_at_cell == 2
+    assert "did not stop" in run.execution.stop_reason
+
+
+@pytest.mark.parametrize("killer", ["import os\nos._exit(1)", "import ctypes\nctypes.string_at(0)"])
+def test_kernel_death_is_reported_with_the_cell(killer):
+    with live_notebook(["a = 1", killer, "b = 2"], FAST) as (nb, run):
+        with pytest.raises(KernelNotRunning):
+            nb.get("a")
+    assert run.execution.stopped_at_cell == 2 and "died" in run.execution.stop_reason
+
+
+def test_whole_notebook_deadline():
+    limits = Limits(cell_timeout=2, notebook_timeout=3, request_timeout=3)
+    cells = ["import time", "time.sleep(1.5)", "time.sleep(1.5)", "time.sleep(1.5)", "late = 1"]
+    with live_notebook(cells, limits) as (_nb, run):
+        pass
+    assert run.execution.stopped_at_cell is not None
+    assert "time limit" in run.execution.stop_reason
+
+
+def test_student_errors_and_hanging_calls_during_tests():
+    cells = [
+        "def boom(x):\n    raise KeyError(x)\n",
+        "def hang():\n    while True:\n        pass",
+        "def ok():\n    return 42",
+    ]
+    with live_notebook(cells, FAST) as (nb, _run):
+        with pytest.raises(StudentError, match="KeyError"):
+            nb.call("boom", "k")
+        with pytest.raises(Exception, match="no answer"):
+            nb.call("hang")
+        assert nb.call("ok") == 42, "kernel must stay usable after an interrupted call"
+
+
+def test_hostile_str_and_fake_arrays_do_not_break_the_bridge():
+    cells = [
+        "class Evil(Exception):\n    def __str__(self):\n        raise RuntimeError('no')\n"
+        "def raise_evil():\n    raise Evil()",
+        "class FakeArray:\n    def __array__(self, *a, **k):\n        raise SystemError('lie')\n"
+        "    def __len__(self):\n        return 10**18\nfake = FakeArray()",
+    ]
+    with live_notebook(cells, FAST) as (nb, _run):
+        with pytest.raises(StudentError, match="Evil"):
+            nb.call("raise_evil")
+        ref = nb.ref("fake")
+        assert ref.id.startswith("r"), "unknown objects stay in the kernel as references"
+
+
+def test_figures_are_captured():
+    cells = ["import matplotlib.pyplot as plt\nplt.plot([3, 2, 1])\nplt.title('loss')\nplt.show()"]
+    with live_notebook(cells, FAST) as (_nb, run):
+        pass
+    assert len(run.figures) == 1 and run.figures[0].png.startswith(b"\x89PNG")

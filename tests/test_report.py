@@ -1,0 +1,424 @@
+"""The feedback reports: what each view shows, and that student text stays inert.
+
+The results documents come from grader.report.samples (full marks; a mixed
+check-mode run with a cell error, GPU pending/excluded, hidden and
+after-the-due-date criteria; and a hostile submission). HTML is checked by
+parsing it, Markdown by rendering it with markdown-it (raw HTML allowed, as a
+permissive viewer would) and looking at the elements that come out.
+"""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import pytest
+from markdown_it import MarkdownIt
+
+from grader.errors import ConfigError
+from grader.report import render, samples
+from grader.report.render import render_html, render_markdown, write_reports
+from grader.report.text import clean_text, md_cell, md_fence, md_inline, relative_url
+from grader.report.view import build_view
+from grader.results import Figure
+
+HIDDEN_DETAIL = "max relative error 0.31 on W2"
+LATER_FEEDBACK = "Accuracy met the top band."
+CHECK_LABEL = "hidden tests will also be run when your work is graded"
+
+
+class Elements(HTMLParser):
+    """Every start tag with its attributes, and the text inside each kind of element."""
+
+    def __init__(self, html: str):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.open: list[str] = []
+        self.text_in: dict[str, list[str]] = {}
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if tag not in ("img", "meta", "br", "hr", "input", "link"):
+            self.open.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag in self.open:
+            while self.open.pop() != tag:
+                pass
+
+    def handle_data(self, data):
+        for tag in set(self.open):
+            self.text_in.setdefault(tag, []).append(data)
+
+    def named(self, tag: str) -> list[dict[str, str | None]]:
+        return [attrs for name, attrs in self.tags if name == tag]
+
+    def text(self, tag: str) -> str:
+        return "".join(self.text_in.get(tag, []))
+
+
+def markdown_to_html(markdown: str) -> str:
+    return MarkdownIt("commonmark", {"html": True}).enable("table").render(markdown)
+
+
+def assert_inert(html: str) -> None:
+    """No element or attribute that could run code or load anything but our figures."""
+    elements = Elements(html)
+    assert elements.named("script") == [], "a <script> element reached the page"
+    handlers = [(t, k) for t, a in elements.tags for k in a if k.lower().startswith("on")]
+    assert handlers == [], f"event-handler attributes reached the page: {handlers}"
+    sources = [a.get("src") for a in elements.named("img")]
+    assert all(s and s.startswith("figures/") for s in sources), f"unexpected <img>: {sources}"
+    assert elements.named("a") == [], "a link reached the page"
+    assert elements.named("b") == [], "student markup reached the page"
+
+
+# -- HTML: content ------------------------------------------------------------
+
+
+def test_full_marks_html_shows_title_score_rows_figure_and_environment():
+    html = render_html(samples.full_marks())
+    page = Elements(html)
+    assert "LeNet-5 on CIFAR-10" in page.text("h1")
+    assert "alice.ipynb" in html
+    assert "10 / 10" in page.text("section") and "100.0%" in html
+    rows = [a["class"] for a in page.named("tr") if (a.get("class") or "").startswith("st-")]
+    assert rows == ["st-passed"] * 3
+    assert page.named("img") == [
+        {
+            "src": "figures/cell9_1.png",
+            "alt": "Figure drawn by cell 9",
+            "width": "640",
+            "height": "480",
+            "loading": "lazy",
+        }
+    ]
+    assert "No cell raised an error" in html
+    assert "torch" in page.text("th") and "2.13.0" in page.text("td")
+    assert "Running the notebook" in html and "41.5 s" in html
+    assert "full data set" in html
+    assert CHECK_LABEL not in html, "a graded run must not be labelled as check mode"
+
+
+def test_the_page_is_self_contained_and_forbids_scripts():
+    html = render_html(samples.full_marks())
+    page = Elements(html)
+    assert page.named("link") == [] and page.named("script") == []
+    policy = [m["content"] for m in page.named("meta") if m.get("http-equiv")]
+    assert policy and "default-src 'none'" in policy[0] and "script-src" not in policy[0]
+    assert page.text("style").count("{") > 20, "the CSS should be inline"
+
+
+def test_mixed_result_labels_each_status_in_words():
+    html = render_html(samples.mixed(), "instructor")
+    labels = Elements(html).text("td")
+    for label in (
+        "passed",
+        "partial credit",
+        "failed",
+        "error",
+        "not run",
+        "needs a GPU (pending)",
+        "needs a GPU (excluded)",
+    ):
+        assert label in labels, label
+
+
+def test_check_mode_is_labelled_plainly():
+    for view in ("student", "instructor"):
+        html = render_html(samples.mixed(), view)
+        banner = [a for a in Elements(html).named("p") if a.get("class") == "banner check"]
+        assert banner and CHECK_LABEL in html
+        assert "Score on the public tests" in html
+    assert CHECK_LABEL in render_markdown(samples.mixed())
+    assert CHECK_LABEL not in render_markdown(samples.full_marks())
+
+
+def test_pending_and_excluded_gpu_points_are_shown_apart_and_explained():
+    html = render_html(samples.mixed(), "instructor")
+    assert "6.5 / 16" in html
+    assert (
+        "2 points pending:</strong> withheld until this work is graded on a machine with a GPU"
+        in html
+    )
+    assert "1 point excluded:</strong> those criteria need a GPU" in html
+    assert "— / 2" in html and "— (1 excluded)" in html
+
+
+def test_cell_error_shows_cell_number_error_and_collapsible_traceback():
+    html = render_html(samples.mixed())
+    page = Elements(html)
+    assert "Cell 5" in page.text("h3") and "NameError" in page.text("h3")
+    assert "name 'lr' is not defined" in page.text("article")
+    assert "Traceback (most recent call last)" in page.text("details")
+    assert "Traceback (most recent call last)" not in page.text("summary")
+    assert "The notebook stopped at cell 8" in html
+    assert "8 of 10 code cells ran" in html
+
+
+def test_warnings_and_the_missing_sandbox_are_shown():
+    html = render_html(samples.mixed())
+    assert "no sandbox: student code ran" in Elements(html).text("li")
+    assert "none (student code was not isolated)" in html
+
+
+def test_grading_error_is_shown_as_an_alert():
+    result = samples.full_marks().model_copy(update={"grading_error": "the kernel died <b>"})
+    html = render_html(result)
+    alerts = [a for a in Elements(html).named("p") if a.get("role") == "alert"]
+    assert alerts and "the kernel died &lt;b&gt;" in html
+
+
+# -- views ----------------------------------------------------------------------
+
+
+def test_student_view_hides_details_of_hidden_criteria():
+    student, instructor = (render_html(samples.mixed(), v) for v in ("student", "instructor"))
+    assert "Backprop gradients" in student and "0 / 3" in student
+    assert "Gradients do not match finite differences." in student
+    assert HIDDEN_DETAIL not in student and "max_rel_error" not in student
+    assert "Hidden test: its details are not shown." in student
+    assert HIDDEN_DETAIL in instructor and "max_rel_error" in instructor
+
+
+def test_after_due_date_criteria_show_only_their_name_to_students():
+    student = render_html(samples.mixed())
+    row = next(r for r in student.split("<tr ") if "Final accuracy" in r)
+    assert "released after the due date" in row
+    assert LATER_FEEDBACK not in student and "accuracy = 0.97" not in student
+    assert "3 / 3" not in row and "passed" not in row
+    assert "3.5 / 13" in student, "the total must not reveal the withheld points"
+    assert "1 criterion (3 points)</strong> released after the due date" in student
+    instructor = render_html(samples.mixed(), "instructor")
+    assert LATER_FEEDBACK in instructor and "6.5 / 16" in instructor
+
+
+@pytest.mark.parametrize("later_status", ["passed", "needs_gpu pending", "needs_gpu excluded"])
+def test_student_score_matches_the_scorer_without_after_due_date_criteria(later_status):
+    from grader.rubric import total_score
+
+    result = samples.mixed()
+    status, _, policy = later_status.partition(" ")
+    gpu = {
+        "points": 0.0,
+        "pending": policy == "pending",
+        "counts_toward_total": policy == "pending",
+    }
+    criteria = [
+        c.model_copy(update={"status": status, **(gpu if policy else {})})
+        if c.visibility == "after_due_date"
+        else c
+        for c in result.criteria
+    ]
+    result = result.model_copy(update={"criteria": criteria, "score": total_score(criteria)})
+    expected = total_score([c for c in criteria if c.visibility != "after_due_date"])
+    shown = build_view(result, "student").score
+    assert (shown.points, shown.max_points) == (f"{expected.points:g}", f"{expected.max_points:g}")
+    assert shown.pending_points == (
+        f"{expected.pending_points:g}" if expected.pending_points else ""
+    )
+    assert shown.excluded_points == (
+        f"{expected.excluded_points:g}" if expected.excluded_points else ""
+    )
+    assert total_score(samples.mixed().criteria) == samples.mixed().score, "sample is consistent"
+
+
+def test_viva_questions_and_test_names_are_for_instructors_only():
+    result = samples.mixed()
+    question = "Derive dL/dW2 for the sigmoid output layer."
+    for text in (render_html(result), render_markdown(result)):
+        assert question not in text and "hidden/test_" not in text.replace("\\_", "_")
+    for text in (render_html(result, "instructor"), render_markdown(result, "instructor")):
+        assert question in text and "hidden/test_sigmoid.py::test_sigmoid" in text.replace(
+            "\\_", "_"
+        )
+
+
+def test_student_view_data_never_holds_hidden_results():
+    view = build_view(samples.mixed(), "student")
+    hidden = next(c for c in view.criteria if c.name == "Backprop gradients")
+    later = next(c for c in view.criteria if c.name.startswith("Final accuracy"))
+    assert (hidden.detail, hidden.measured) == ("", [])
+    assert (later.points, later.feedback, later.detail, later.measured) == ("", "", "", [])
+    assert view.viva_questions == [] and view.submission_details == []
+    assert all(c.tests == [] for c in view.criteria)
+
+
+def test_unknown_view_is_refused():
+    with pytest.raises(ValueError, match="unknown report view"):
+        render_html(samples.full_marks(), "teacher")  # type: ignore[arg-type]
+
+
+# -- hostile student text -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("view", ["student", "instructor"])
+def test_hostile_text_is_escaped_in_html(view):
+    html = render_html(samples.hostile(), view)
+    assert_inert(html)
+    assert "<script" not in html.lower() and "<img src=x" not in html
+    assert "&lt;script&gt;document.title=" in html
+    assert "\x1b" not in html and "[0;31m" not in html and "set-title" not in html
+    assert "\u202e" not in html and "gnp.exe" in html
+    assert "naïve ünïcödé ✓" in html
+    title = Elements(html).text("title")
+    assert "<script>document.title='pwned'" in title, "the name shows as text in the title"
+
+
+@pytest.mark.parametrize("view", ["student", "instructor"])
+def test_hostile_text_is_inert_in_markdown(view):
+    markdown = render_markdown(samples.hostile(), view)
+    assert "\x1b" not in markdown and "\u202e" not in markdown
+    html = markdown_to_html(markdown)
+    assert_inert(html)
+    page = Elements(html)
+    headings = page.text("h1") + page.text("h2") + page.text("h3")
+    assert "Injected heading" not in headings, "a ``` in student text closed a code block"
+    assert "Injected heading" in page.text("code"), "tracebacks belong in code blocks"
+    assert "<script>document.title='pwned'" in page.text("code")
+    assert "*bold*" in page.text("p") and "[link](javascript:alert(1))" in page.text("p")
+
+
+def test_markdown_tables_keep_their_columns_with_pipes_in_student_text():
+    html = markdown_to_html(render_markdown(samples.hostile(), "instructor"))
+    criteria, environment = html.split("<table>")[1:3]
+    rows = criteria.split("<tr>")[1:]
+    assert len(rows) == 1 + len(samples.hostile().criteria)
+    assert all(row.count("<td") + row.count("<th") == 4 for row in rows)
+    assert "<td>The loss | falls ` slowly ``` | |</td>" in criteria
+    assert "<td>Loss &lt;b&gt;decreases&lt;/b&gt; | `fast`</td>" in criteria
+    assert all(row.count("<td") == 2 for row in environment.split("<tr>")[2:])
+    assert "<td>evil|pkg</td>" in environment
+
+
+def test_markdown_structure():
+    markdown = render_markdown(samples.mixed())
+    lines = markdown.splitlines()
+    assert lines[0] == "# Backpropagation from scratch"
+    for heading in (
+        "## Score on the public tests",
+        "## Criteria",
+        "## Your notebook",
+        "### Cell 5 (In \\[5\\]): NameError",
+        "## Warnings",
+        "## How it was graded",
+    ):
+        assert heading in lines, heading
+    assert "| Criterion | Status | Points | Feedback |" in lines
+    assert "**3.5 / 13 points (26.9%)**" in lines
+    assert (
+        "| Backprop gradients | failed | 0 / 3 | Gradients do not match finite differences. |"
+        in lines
+    )
+    assert "| Final accuracy (secret band) | released after the due date |   |   |" in lines
+    html = markdown_to_html(markdown)
+    assert html.count("<table>") == 3 and '<pre><code class="language-text">' in html
+    full = render_markdown(samples.full_marks())
+    assert "![Figure drawn by cell 9](figures/cell9_1.png)" in full
+    assert "## Suggested viva questions" not in full
+    assert "## Suggested viva questions" in render_markdown(samples.full_marks(), "instructor")
+
+
+def test_unsafe_figure_paths_get_no_image():
+    result = samples.full_marks()
+    bad = [
+        Figure(cell=2, path=p, width=10, height=10)
+        for p in ("javascript:alert(1)", "../../etc/x.png", "/abs.png", "http://e.vil/x.png")
+    ]
+    result = result.model_copy(
+        update={"execution": result.execution.model_copy(update={"figures": bad})}
+    )
+    html = render_html(result)
+    assert Elements(html).named("img") == []
+    assert html.count("This figure could not be shown.") == 4
+    assert "](" not in render_markdown(result)
+
+
+# -- text helpers -------------------------------------------------------------------
+
+
+def test_clean_text_strips_escapes_and_keeps_head_and_tail():
+    assert (
+        clean_text("\x1b[1;31mred\x1b[0m \x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\ ok")
+        == "red link ok"
+    )
+    assert clean_text("a\r\nb\rc\x00\x07\x9b2J\u2067d") == "a\nb\ncd"
+    long = "HEAD" + "x" * 10_000 + "TAIL"
+    cut = clean_text(long, limit=100)
+    assert cut.startswith("HEAD") and cut.endswith("TAIL") and len(cut) < 160
+    assert "characters left out" in cut
+
+
+def test_markdown_helpers():
+    assert md_inline("a|b `c` <d> *e* [f](g) #h\nnext") == (
+        "a\\|b \\`c\\` \\<d\\> \\*e\\* \\[f\\](g) \\#h next"
+    )
+    assert md_cell("") == " "
+    fenced = md_fence("x\n````\ny")
+    assert fenced.startswith("`````text\n") and fenced.endswith("\n`````")
+    assert md_fence("plain").startswith("```text\n")
+
+
+def test_relative_url_accepts_only_plain_relative_paths():
+    assert relative_url("figures/cell 9.png") == "figures/cell%209.png"
+    assert relative_url('fig"onerror=x.png') == "fig%22onerror%3Dx.png"
+    for bad in (
+        "",
+        "/x.png",
+        "../x.png",
+        "a/../x.png",
+        "a//b.png",
+        "c:\\x.png",
+        "data:x",
+        "javascript:alert(1)",
+        "a\\b.png",
+    ):
+        assert relative_url(bad) is None, bad
+
+
+# -- templates and files --------------------------------------------------------------
+
+
+def test_write_reports_writes_three_files(tmp_path):
+    paths = write_reports(samples.mixed(), tmp_path / "out")
+    assert {k: p.name for k, p in paths.items()} == {
+        "html": "report.html",
+        "markdown": "report.md",
+        "instructor_html": "report.instructor.html",
+    }
+    student = paths["html"].read_text(encoding="utf-8")
+    instructor = paths["instructor_html"].read_text(encoding="utf-8")
+    assert HIDDEN_DETAIL not in student and HIDDEN_DETAIL in instructor
+    assert paths["markdown"].read_text(encoding="utf-8").startswith("# Backpropagation")
+
+
+def test_a_course_template_overrides_one_block_and_falls_back_for_the_rest(tmp_path):
+    (tmp_path / "report.html.j2").write_text(
+        '{% extends "base.html.j2" %}{% block footer %}CSL701 lab, {{ report.title }}{% endblock %}'
+    )
+    html = render_html(samples.full_marks(), templates_dir=tmp_path)
+    assert "CSL701 lab, LeNet-5 on CIFAR-10" in html and "Generated by dlgrader" not in html
+    assert render_markdown(samples.full_marks(), templates_dir=tmp_path).startswith("# LeNet-5")
+
+
+def test_a_course_template_cannot_reach_hidden_results_in_the_student_view(tmp_path):
+    (tmp_path / "report.html.j2").write_text(
+        "{% for c in report.criteria %}{{ c.detail }}{{ c.measured }}{{ c.feedback }}{% endfor %}"
+        "{{ report.viva_questions }}"
+    )
+    html = render_html(samples.mixed(), templates_dir=tmp_path)
+    assert HIDDEN_DETAIL not in html and LATER_FEEDBACK not in html and "Derive" not in html
+
+
+def test_template_errors_name_the_problem(tmp_path, monkeypatch):
+    with pytest.raises(ConfigError, match="nowhere"):
+        render_html(samples.full_marks(), templates_dir=tmp_path / "nowhere")
+    (tmp_path / "report.html.j2").write_text("{{ report.no_such_field }}")
+    with pytest.raises(ConfigError, match="no_such_field"):
+        render_html(samples.full_marks(), templates_dir=tmp_path)
+    (tmp_path / "report.md.j2").write_text("{% if %}")
+    with pytest.raises(ConfigError, match="report.md.j2"):
+        render_markdown(samples.full_marks(), templates_dir=tmp_path)
+    monkeypatch.setattr(render, "DEFAULT_TEMPLATES", tmp_path / "gone")
+    with pytest.raises(ConfigError, match="gone"):
+        render_html(samples.full_marks())

@@ -1,0 +1,87 @@
+"""The local runner's sandbox: what student code can and cannot reach (real kernels)."""
+
+import os
+import shutil
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+from grader.config import Limits
+from grader.runners.local import LocalRunner
+
+REPO = Path(__file__).resolve().parent.parent
+needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed")
+
+
+def connect_cell(port: int) -> str:
+    """A cell that tries the grader's loopback server and records what happened."""
+    return (
+        "import os, socket\ntry:\n"
+        f"    socket.create_connection(('127.0.0.1', {port}), timeout=2)\n    net = 'open'\n"
+        "except OSError as e:\n    net = type(e).__name__"
+    )
+
+
+@pytest.fixture(scope="module")
+def loopback_server():
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    threading.Thread(target=lambda: server.accept(), daemon=True).start()
+    yield server.getsockname()[1]
+    server.close()
+
+
+@needs_bwrap
+def test_bubblewrap_is_the_default_and_confines(kernel, loopback_server):
+    assert LocalRunner().sandbox == "bubblewrap"
+    cells = [
+        connect_cell(loopback_server),
+        f"repo = sorted(os.listdir({str(REPO)!r}))",
+        f"fixtures_visible = os.path.exists({str(REPO / 'tests' / 'fixtures')!r})",
+        "pid = os.getpid()\nsecret = os.environ.get('DLGRADER_TEST_SECRET')",
+        "try:\n    open('/usr/evil', 'w'); ro = False\nexcept OSError:\n    ro = True",
+        "open('scratch.txt', 'w').write('ok'); wrote = open('scratch.txt').read()",
+        "try:\n    block = bytearray(3 * 1024**3); mem = 'allocated'\n"
+        "except MemoryError:\n    mem = 'MemoryError'",
+    ]
+    os.environ["DLGRADER_TEST_SECRET"] = "s3cret"
+    try:
+        with kernel(cells, limits=Limits(memory_mb=2048)) as nb:
+            assert nb.get("net") in ("ConnectionRefusedError", "OSError"), "network reachable"
+            assert "tests" not in nb.get("repo") and "grader" in nb.get("repo")
+            assert nb.get("fixtures_visible") is False
+            assert nb.get("pid") < 10, "kernel should be in its own PID namespace"
+            assert nb.get("secret") is None, "grader environment leaked into the kernel"
+            assert nb.get("ro") is True and nb.get("wrote") == "ok"
+            assert nb.get("mem") == "MemoryError"
+    finally:
+        del os.environ["DLGRADER_TEST_SECRET"]
+
+
+@needs_bwrap
+def test_kernel_cannot_kill_the_grader(kernel):
+    cells = ["import os, signal", "os.killpg(0, signal.SIGKILL)"]
+    with kernel(cells) as nb:
+        assert nb is not None
+    assert os.getpid() > 0  # still here: the kernel's process group is not ours
+
+
+def test_without_a_sandbox_the_runner_says_so():
+    runner = LocalRunner("none")
+    enforcement = runner.enforcement(Limits())
+    assert not enforcement.network_blocked and enforcement.warnings
+    assert "no sandbox" in enforcement.warnings[0]
+
+
+def test_unshare_fallback_blocks_network(kernel, monkeypatch, loopback_server):
+    if shutil.which("unshare") is None:
+        pytest.skip("unshare not available")
+    monkeypatch.setenv("GRADER_SANDBOX", "unshare")
+    cells = [
+        connect_cell(loopback_server),
+    ]
+    with kernel(cells) as nb:
+        assert nb.get("net") != "open"

@@ -1,0 +1,91 @@
+"""The wire format rejects anything that is not plain data; nothing is ever unpickled."""
+
+import base64
+import io
+import json
+
+import numpy as np
+import pytest
+
+from grader.probes import wire
+
+
+def roundtrip(value):
+    return wire.decode(json.loads(wire.dumps(value)))
+
+
+def test_plain_values_roundtrip():
+    value = {
+        "a": [1, 2.5, None, True, "x"],
+        "t": (1, float("nan")),
+        "arr": np.arange(6).reshape(2, 3),
+    }
+    got = roundtrip(value)
+    assert got["a"] == [1, 2.5, None, True, "x"]
+    assert isinstance(got["t"], tuple) and np.isnan(got["t"][1])
+    assert got["arr"].shape == (2, 3) and got["arr"].dtype == np.arange(1).dtype
+
+
+def test_object_arrays_are_refused_on_both_sides():
+    with pytest.raises(wire.Unencodable):
+        wire.encode(np.array([object()]))
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([{"x": 1}], dtype=object), allow_pickle=True)
+    forged = {"$ndarray": base64.b64encode(buffer.getvalue()).decode()}
+    with pytest.raises(wire.WireError):
+        wire.decode(forged)
+
+
+def test_pickle_bytes_disguised_as_npy_are_refused():
+    import pickle
+
+    forged = {"$ndarray": base64.b64encode(pickle.dumps([1, 2])).decode()}
+    with pytest.raises(wire.WireError):
+        wire.decode(forged)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"$unknown": 1},
+        {"$list": 3},
+        {"a": 1, "b": 2},
+        [1, 2],
+        {"$float": "1e308"},
+        {"$ref": "not an id!"},
+        {"$dict": {"k": {"$ndarray": "not base64!"}}},
+    ],
+)
+def test_malformed_messages_are_rejected(message):
+    with pytest.raises(wire.WireError):
+        wire.decode(message)
+
+
+def test_depth_and_size_limits():
+    deep = 1
+    for _ in range(100):
+        deep = {"$list": [deep]}
+    with pytest.raises(wire.WireError, match="deep"):
+        wire.decode(deep)
+    big = {"$ndarray": wire.encode(np.zeros(1000))["$ndarray"]}
+    with pytest.raises(wire.WireError, match="size"):
+        wire.decode(big, wire.Limits(max_array_bytes=100))
+
+
+def test_objects_become_refs_only_when_allowed():
+    class Model:
+        pass
+
+    with pytest.raises(wire.Unencodable):
+        wire.encode(Model())
+    encoded = wire.encode([Model()], to_ref=lambda obj: wire.Ref("r1"))
+    assert wire.decode(encoded) == [wire.Ref("r1")]
+
+
+def test_int_subclass_is_not_trusted_as_int():
+    class Sneaky(int):
+        def __eq__(self, other):
+            return True
+
+    with pytest.raises(wire.Unencodable):
+        wire.encode(Sneaky(3))
