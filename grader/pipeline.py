@@ -23,7 +23,6 @@ from grader.errors import SubmissionError
 from grader.execute import CapturedFigure, run_notebook
 from grader.notebook import prepare, read_submission, sha256
 from grader.results import (
-    CriterionResult,
     Environment,
     Execution,
     Figure,
@@ -64,35 +63,37 @@ def grade(
     rubric = assignment.rubric
     criteria = [c for c in rubric.criteria if mode == "grade" or _public(c.tests)]
     tier = data_tier(assignment)
-    enforcement = runner.enforcement(limits) if hasattr(runner, "enforcement") else None
-    try:
-        nb, raw = read_submission(notebook)
-    except SubmissionError as exc:
-        return GradingRun(
-            _unreadable(assignment, notebook, mode, criteria, tier, str(exc), started)
-        )
-
+    enforcement = runner.enforcement(limits)
     outcomes: list[TestOutcome] = []
     execution: Execution | None = None
     figures: list[CapturedFigure] = []
-    grading_error = None
     tests_s = 0.0
-    files = sorted(
-        {assignment.tests_root / t.partition("::")[0] for c in criteria for t in c.tests}
-    )
     try:
-        with (
-            runner.session(limits) as session,
-            run_notebook(
-                prepare(nb, assignment.config.grading_parameters), session, limits, on_cell=on_cell
-            ) as run,
-        ):
-            enforcement = session.enforcement
-            execution, figures = run.execution, run.figures
-            context = {"tier": tier, "gpu_available": enforcement.gpu_available, "mode": mode}
-            outcomes, tests_s = run_tests(files, run.bridge, context, assignment.tests_root)
-    except Exception as exc:  # noqa: BLE001 - the kernel could not start or be driven
-        grading_error = f"the notebook could not be run: {type(exc).__name__}: {exc}"[:1000]
+        nb, raw = read_submission(notebook)
+        grading_error = None
+    except SubmissionError as exc:
+        nb, raw, grading_error = None, _bytes_of(notebook), str(exc)
+        enforcement = None
+    if nb is not None:
+        files = sorted(
+            {assignment.tests_root / t.partition("::")[0] for c in criteria for t in c.tests}
+        )
+        try:
+            with (
+                runner.session(limits, kernel_env(tier)) as session,
+                run_notebook(
+                    prepare(nb, assignment.config.grading_parameters),
+                    session,
+                    limits,
+                    on_cell=on_cell,
+                ) as run,
+            ):
+                enforcement = session.enforcement
+                execution, figures = run.execution, run.figures
+                context = {"tier": tier, "gpu_available": enforcement.gpu_available, "mode": mode}
+                outcomes, tests_s = run_tests(files, run.bridge, context, assignment.tests_root)
+        except Exception as exc:  # noqa: BLE001 - the kernel could not start or be driven
+            grading_error = f"the notebook could not be run: {type(exc).__name__}: {exc}"[:1000]
 
     gpu = bool(enforcement and enforcement.gpu_available)
     stop = execution.stop_reason if execution else grading_error
@@ -102,12 +103,11 @@ def grade(
             outcomes,
             gpu_available=gpu,
             default_policy=rubric.gpu_policy,
-            tier=tier or "offline",
+            tier=tier,
             stopped_reason=stop,
         )
         for c in criteria
     ]
-    total = time.monotonic() - started
     result = GradingResult(
         assignment=assignment.name,
         assignment_title=assignment.config.title,
@@ -122,7 +122,7 @@ def grade(
         execution=execution,
         environment=environment(enforcement),
         timings=Timings(
-            total_s=round(total, 3),
+            total_s=round(time.monotonic() - started, 3),
             execute_s=execution.duration_s if execution else 0.0,
             tests_s=round(tests_s, 3),
         ),
@@ -146,43 +146,25 @@ def data_tier(assignment: Assignment) -> str | None:
     return datasets.tier(assignment.config.dataset)
 
 
-def _unreadable(assignment, notebook, mode, criteria, tier, reason, started) -> GradingResult:
-    """A graded row for a file that is not a notebook: zero, with the reason."""
+def kernel_env(tier: str | None) -> dict[str, str]:
+    """Tell the kernel which tier the grader judges, so both sides use the same data."""
+    if tier is None:
+        return {}
+    from grader import datasets
+
+    env = {datasets.TIER_ENV: tier}
+    found = datasets.data_dirs()
+    if tier == "full" and found:
+        env["GRADER_DATA"] = str(found[0])
+    return env
+
+
+def _bytes_of(notebook: Path) -> bytes:
+    """The raw bytes for the hash of a file that is not a readable notebook."""
     try:
-        raw = notebook.read_bytes()
+        return notebook.read_bytes()
     except OSError:
-        raw = b""
-    scored = [
-        CriterionResult(
-            id=c.id,
-            name=c.name,
-            tests=c.tests,
-            status="not_run",
-            points=0.0,
-            max_points=c.points,
-            feedback=c.feedback.failed,
-            detail=f"not run: {reason}",
-            visibility=c.visibility,
-            requires_gpu=c.requires_gpu,
-        )
-        for c in criteria
-    ]
-    return GradingResult(
-        assignment=assignment.name,
-        assignment_title=assignment.config.title,
-        mode=mode,
-        submission=Submission(
-            path=str(notebook), name=notebook.name, sha256=sha256(raw), size_bytes=len(raw)
-        ),
-        graded_at=_now(),
-        data_tier=tier,
-        score=total_score(scored),
-        criteria=scored,
-        environment=environment(None),
-        timings=Timings(total_s=round(time.monotonic() - started, 3), execute_s=0.0, tests_s=0.0),
-        viva_questions=assignment.config.viva_questions,
-        grading_error=reason,
-    )
+        return b""
 
 
 def environment(enforcement: Enforcement | None) -> Environment:

@@ -169,7 +169,7 @@ def score_criterion(
     *,
     gpu_available: bool,
     default_policy: GpuPolicy,
-    tier: str,
+    tier: str | None,
     stopped_reason: str | None = None,
 ) -> CriterionResult:
     """Score one criterion from the outcomes of its tests."""
@@ -228,12 +228,12 @@ def score_criterion(
 
 
 def _score_bands(criterion, base, measured, tier, failures, detail) -> CriterionResult:
-    bands = criterion.bands.get(tier) or criterion.bands.get("offline") or []
+    bands = criterion.bands.get(tier or "offline") or criterion.bands.get("offline") or []
     value = measured.get(criterion.score_from)
     fraction = 0.0
     if isinstance(value, int | float) and not isinstance(value, bool):
         fraction = next((b.fraction for b in bands if b.met_by(float(value))), 0.0)
-        shown = f"{criterion.score_from} = {value:.4g} ({tier} data)"
+        shown = f"{criterion.score_from} = {value:.4g}" + (f" ({tier} data)" if tier else "")
         detail = f"{shown}; {detail}" if detail else shown
     if fraction >= 1.0:
         status, feedback = "passed", criterion.feedback.passed

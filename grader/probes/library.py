@@ -17,12 +17,12 @@ from typing import Any
 
 Probe = Callable[..., Any]
 
-#: Probe-name prefix -> module defining the probes of that group.
-GROUPS = {
-    "torch": "grader.probes.torch_probes",
-    "keras": "grader.probes.keras_probes",
-    "numeric": "grader.probes.numeric_probes",
-    "env": "grader.probes.env_probes",
+#: Probe-name prefix -> modules defining the probes of that group.
+GROUPS: dict[str, tuple[str, ...]] = {
+    "torch": ("grader.probes.torch_probes", "grader.probes.torch_training_probes"),
+    "keras": ("grader.probes.keras_probes",),
+    "numeric": ("grader.probes.numeric_probes",),
+    "env": ("grader.probes.env_probes",),
 }
 
 _PROBES: dict[str, Probe] = {}
@@ -44,7 +44,8 @@ def run(name: str, kwargs: dict[str, Any]) -> Any:
         group = name.partition(".")[0]
         if group not in GROUPS:
             raise LookupError(f"no probe group {group!r}")
-        importlib.import_module(GROUPS[group])
+        for module in GROUPS[group]:
+            importlib.import_module(module)
     if name not in _PROBES:
         raise LookupError(f"no probe named {name!r}")
     return _PROBES[name](**kwargs)
@@ -52,9 +53,10 @@ def run(name: str, kwargs: dict[str, Any]) -> Any:
 
 def names() -> list[str]:
     """Every probe, after importing every group that imports on this machine."""
-    for module in GROUPS.values():
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            continue
+    for modules in GROUPS.values():
+        for module in modules:
+            try:
+                importlib.import_module(module)
+            except ImportError:
+                continue
     return sorted(_PROBES)

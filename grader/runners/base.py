@@ -46,8 +46,17 @@ class Runner(Protocol):
 
     name: str
 
-    def session(self, limits: Limits) -> AbstractContextManager[KernelSession]:
-        """A context in which the kernel is running; leaving it kills the kernel's tree."""
+    def enforcement(self, limits: Limits) -> Enforcement:
+        """What this runner would enforce for ``limits``, before starting anything."""
+        ...
+
+    def session(
+        self, limits: Limits, env: dict[str, str] | None = None
+    ) -> AbstractContextManager[KernelSession]:
+        """A context in which the kernel is running; leaving it kills the kernel's tree.
+
+        ``env`` adds variables to the kernel's otherwise clean environment.
+        """
         ...
 
 

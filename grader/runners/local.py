@@ -99,13 +99,12 @@ def unshare_argv(limits: Limits) -> list[str]:
 
 
 def _prlimit(limits: Limits) -> list[str]:
-    return [
-        "prlimit",
-        f"--as={limits.memory_mb * 1024 * 1024}",
-        f"--cpu={limits.effective_cpu_seconds()}",
-        "--core=0",
-        "--",
-    ]
+    argv = ["prlimit", f"--cpu={limits.effective_cpu_seconds()}", "--core=0"]
+    if not gpu_present():
+        # CUDA reserves far more address space than it uses, so RLIMIT_AS would stop it
+        # from starting; on GPU machines memory is left to the container runner.
+        argv.append(f"--as={limits.memory_mb * 1024 * 1024}")
+    return [*argv, "--"]
 
 
 def nvidia_devices() -> list[Path]:
@@ -145,7 +144,13 @@ class LocalRunner:
 
     def enforcement(self, limits: Limits) -> Enforcement:
         confined = self.sandbox != "none"
+        gpu = gpu_present()
         warnings = []
+        if confined and gpu:
+            warnings.append(
+                "GPU machine: the kernel's memory is not limited (an address-space limit "
+                "stops CUDA); use the Docker runner for a memory limit"
+            )
         if self.sandbox == "none":
             warnings.append(
                 "no sandbox (install bubblewrap): student code ran with the grader's "
@@ -161,15 +166,15 @@ class LocalRunner:
             sandbox=self.sandbox,
             network_blocked=confined and not limits.network,
             filesystem_private=self.sandbox == "bubblewrap",
-            memory_limit_mb=limits.memory_mb if confined else None,
+            memory_limit_mb=limits.memory_mb if confined and not gpu else None,
             cpu_limit_s=limits.effective_cpu_seconds() if confined else None,
             pid_namespace=self.sandbox == "bubblewrap",
-            gpu_available=gpu_present(),
+            gpu_available=gpu,
             warnings=warnings,
         )
 
     @contextmanager
-    def session(self, limits: Limits) -> Iterator[KernelSession]:
+    def session(self, limits: Limits, env: dict[str, str] | None = None) -> Iterator[KernelSession]:
         enforcement = self.enforcement(limits)
         for warning in enforcement.warnings:
             log.warning(warning)
@@ -179,20 +184,22 @@ class LocalRunner:
         )
         try:
             (workdir / "tmp").mkdir()
-            manager = self._manager(workdir, limits)
+            manager = self._manager(workdir, limits, env or {})
             yield KernelSession(manager=manager, workdir=workdir, enforcement=enforcement)
             if manager.has_kernel:
                 kernels.call(manager, "shutdown_kernel", now=True)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    def _manager(self, workdir: Path, limits: Limits) -> AsyncKernelManager:
+    def _manager(
+        self, workdir: Path, limits: Limits, extra_env: dict[str, str]
+    ) -> AsyncKernelManager:
         wrapper: list[str] = []
         if self.sandbox == "bubblewrap":
             wrapper = bubblewrap_argv(workdir, limits)
         elif self.sandbox == "unshare":
             wrapper = unshare_argv(limits)
-        env = kernel_environment(workdir)
+        env = {**kernel_environment(workdir), **extra_env}
         if self.sandbox == "bubblewrap":
             # ipykernel exits when its parent pid changes, which in a PID namespace it
             # seems to at once; parent handle 1 turns that watch off.

@@ -42,7 +42,7 @@ class Notebook:
     @property
     def tier(self) -> str:
         """The data tier being graded: ``full`` or ``offline``."""
-        return str(self.context.get("tier", "offline"))
+        return str(self.context.get("tier") or "offline")
 
     @property
     def gpu_available(self) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 import time
 from contextlib import redirect_stdout
 from pathlib import Path
@@ -131,11 +132,44 @@ def run_tests(
         "-q",
     ]
     started = time.perf_counter()
+    forget_test_modules(base)
+    # A host process that is itself pytest (our own test suite) leaves its assertion
+    # rewriter on sys.meta_path; it would rewrite assignment tests despite --assert=plain
+    # and put test expressions into messages. Lift it for the run.
+    rewriters = [h for h in sys.meta_path if type(h).__name__ == "AssertionRewritingHook"]
     with redirect_stdout(io.StringIO()):
         previous = os.environ.pop("PYTEST_ADDOPTS", None)
+        for hook in rewriters:
+            sys.meta_path.remove(hook)
         try:
             pytest.main(args, plugins=[plugin])
         finally:
+            sys.meta_path[0:0] = rewriters
             if previous is not None:
                 os.environ["PYTEST_ADDOPTS"] = previous
+            forget_test_modules(base)
     return list(plugin.outcomes.values()), time.perf_counter() - started
+
+
+def forget_test_modules(base: Path) -> None:
+    """Drop modules imported from test files under ``base`` (and their parent stubs).
+
+    pytest's importlib mode names a test module after its path relative to the rootdir
+    (``public.test_basics``) and reuses any module already imported under that name, so
+    without this a second assignment with the same file layout would run the first
+    assignment's tests.
+    """
+    root = str(base.resolve())
+    doomed = set()
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if isinstance(file, str) and file.startswith(root):
+            doomed.add(name)
+    # Parent modules pytest inserted for dotted names (``public`` for ``public.x``).
+    parents = {name.rsplit(".", 1)[0] for name in doomed if "." in name}
+    for name in parents:
+        module = sys.modules.get(name)
+        if module is not None and not getattr(module, "__file__", None):
+            doomed.add(name)
+    for name in doomed:
+        sys.modules.pop(name, None)

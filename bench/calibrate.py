@@ -1,0 +1,193 @@
+"""Calibrate the graded numbers of the lenet5 and backprop assignments from their solutions.
+
+A rubric's pass mark must sit safely below what the reference solution reaches on any
+seed, or a correct submission fails on an unlucky draw. This script measures the spread:
+
+    python bench/calibrate.py lenet5 --seeds 0-9          # grades the solution 10 times
+    python bench/calibrate.py backprop --seeds 0-199      # gradient errors, XOR solve rates
+
+lenet5 grades ``solutions/lenet5.ipynb`` through the real pipeline (sandboxed kernel,
+grading parameters, every hidden test) once per seed, with ``SEED`` injected, and reports
+the held-out accuracy the accuracy test measured, and the time grading took. backprop
+runs the solution in one kernel and asks it, through the same probes the tests use, for
+gradient-check errors on random networks and XOR solve rates per architecture.
+
+The suggested pass mark is the lower of (worst seed - 3 standard errors of the mean) and
+(mean - 3 standard deviations), rounded down to 0.05. docs/calibration.md records the
+results and the machine they came from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def seed_range(text: str) -> list[int]:
+    """``0-9`` or ``0,3,7`` -> a list of seeds."""
+    if "-" in text:
+        low, high = text.split("-", 1)
+        return list(range(int(low), int(high) + 1))
+    return [int(part) for part in text.split(",")]
+
+
+def machine() -> dict[str, object]:
+    cpu = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": f"{platform.system()} {platform.machine()}",
+    }
+
+
+def summarise(values: list[float]) -> dict[str, float]:
+    """Mean, spread and the suggested pass mark of one measured number."""
+    mean = statistics.fmean(values)
+    sd = statistics.stdev(values) if len(values) > 1 else 0.0
+    se = sd / math.sqrt(len(values))
+    mark = min(min(values) - 3 * se, mean - 3 * sd)
+    return {
+        "n": len(values),
+        "mean": round(mean, 4),
+        "sd": round(sd, 4),
+        "se": round(se, 4),
+        "min": round(min(values), 4),
+        "max": round(max(values), 4),
+        "suggested_pass_mark": math.floor(mark * 20) / 20,
+    }
+
+
+# -- lenet5 ------------------------------------------------------------------------------
+
+
+def calibrate_lenet5(seeds: list[int], tier: str | None) -> dict[str, object]:
+    from grader.course import Assignment, find_course
+    from grader.pipeline import grade
+
+    if tier:
+        os.environ["DLGRADER_DATA_TIER"] = tier
+    course = find_course(ROOT)
+    base = course.assignment("lenet5")
+    rows = []
+    for seed in seeds:
+        parameters = {**base.config.grading_parameters, "SEED": seed}
+        config = base.config.model_copy(update={"grading_parameters": parameters})
+        assignment = Assignment(course=course, config=config, folder=base.folder)
+        started = time.perf_counter()
+        result = grade(assignment, assignment.solution).result
+        elapsed = time.perf_counter() - started
+        criteria = {c.id: c for c in result.criteria}
+        accuracy = criteria["accuracy"].measured.get("accuracy")
+        failed = [c.id for c in result.criteria if c.status not in ("passed", "needs_gpu")]
+        rows.append(
+            {
+                "seed": seed,
+                "accuracy": accuracy,
+                "score": f"{result.score.points:g}/{result.score.max_points:g}",
+                "not_passed": failed,
+                "execute_s": result.timings.execute_s,
+                "tests_s": result.timings.tests_s,
+                "total_s": round(elapsed, 1),
+            }
+        )
+        print(json.dumps(rows[-1]), file=sys.stderr)
+    accuracies = [r["accuracy"] for r in rows if isinstance(r["accuracy"], float)]
+    return {
+        "assignment": "lenet5",
+        "tier": result.data_tier,
+        "grading_parameters": base.config.grading_parameters,
+        "runs": rows,
+        "accuracy": summarise(accuracies),
+        "grading_time_s": summarise([r["total_s"] for r in rows]),
+    }
+
+
+# -- backprop ----------------------------------------------------------------------------
+
+
+def calibrate_backprop(seeds: list[int]) -> dict[str, object]:
+    import nbformat
+
+    from grader import checks
+    from grader.config import Limits
+    from grader.datasets import regression_data, xor_data
+    from grader.testing.live import live_notebook
+
+    notebook = nbformat.read(ROOT / "solutions" / "backprop.ipynb", as_version=4)
+    limits = Limits(cell_timeout=120, notebook_timeout=300, request_timeout=600)
+    report: dict[str, object] = {"assignment": "backprop"}
+    with live_notebook(notebook, limits=limits) as (nb, _run):
+        errors = []
+        for seed in seeds:
+            rng = np.random.default_rng([seed, 99])
+            sizes = [int(rng.integers(1, 6)) for _ in range(int(rng.integers(2, 5)))]
+            params = {}
+            for layer in range(1, len(sizes)):
+                params[f"W{layer}"] = rng.normal(0, 0.8, size=(sizes[layer - 1], sizes[layer]))
+                params[f"b{layer}"] = rng.normal(0, 0.3, size=(1, sizes[layer]))
+            x, y = regression_data(8, sizes[0], sizes[-1], seed)
+            result = checks.gradient_check(nb, params, x, y)
+            errors.append(max(result.errors.values()))
+        report["gradient_check_max_rel_error"] = {
+            "n": len(errors),
+            "median": float(np.median(errors)),
+            "p99": float(np.quantile(errors, 0.99)),
+            "max": float(np.max(errors)),
+        }
+        x, y = xor_data()
+        for sizes, lr, epochs in (([2, 4, 1], 1.0, 5000), ([2, 2, 1], 1.0, 5000)):
+            solved = 0
+            for seed in seeds:
+                params, _ = nb.call("train", x, y, sizes, lr, epochs, seed)
+                y_hat = nb.call("forward", params, x)[0]
+                solved += bool(np.array_equal(y_hat > 0.5, y > 0.5))
+            report[f"xor_solved_{'-'.join(map(str, sizes))}"] = {
+                "lr": lr,
+                "epochs": epochs,
+                "solved": solved,
+                "of": len(seeds),
+            }
+            print(json.dumps({str(sizes): solved}), file=sys.stderr)
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("assignment", choices=["lenet5", "backprop"])
+    parser.add_argument("--seeds", default="0-9", help="e.g. 0-9 or 0,4,7 (default 0-9)")
+    parser.add_argument("--tier", choices=["offline", "full"], help="force a data tier (lenet5)")
+    parser.add_argument("--out", type=Path, help="also write the JSON report here")
+    args = parser.parse_args()
+    seeds = seed_range(args.seeds)
+    if args.assignment == "lenet5":
+        report = calibrate_lenet5(seeds, args.tier)
+    else:
+        report = calibrate_backprop(seeds)
+    report["machine"] = machine()
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Set up a development/grading environment from this repository's own files:
+# system packages for the sandbox and the browser test, then a virtualenv in .venv.
+# Safe to run again: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v bwrap >/dev/null || need+=(bubblewrap)
+command -v prlimit >/dev/null || need+=(util-linux)
+command -v chromium >/dev/null || need+=(chromium)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing ${need[*]} (apt)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq "${need[@]}" >/dev/null 2>&1 \
+      || { apt-get update -qq >/dev/null && apt-get install -y -qq "${need[@]}" >/dev/null; }
+  else
+    echo "setup: warning: missing ${need[*]}; install them for the sandbox (bubblewrap)" \
+         "and the browser test (chromium). Grading still works, unsandboxed, with a warning." >&2
+  fi
+fi
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv with $($PYTHON --version)"
+  "$PYTHON" -m venv .venv
+fi
+if ! TF_CPP_MIN_LOG_LEVEL=3 .venv/bin/python -c "import grader, torch, tensorflow" >/dev/null 2>&1 \
+   || [ pyproject.toml -nt .venv/.installed ]; then
+  echo "setup: installing dlgrader with torch (CPU), TensorFlow and test tools (a few minutes the first time)"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[all]" 2>&1 \
+    | grep -v "is ignored" || true
+  TF_CPP_MIN_LOG_LEVEL=3 .venv/bin/python -c "import grader, torch, tensorflow" \
+    || { echo "setup: installed, but the imports above fail; see the error" >&2; exit 1; }
+  touch .venv/.installed
+fi

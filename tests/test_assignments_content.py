@@ -1,0 +1,210 @@
+"""The shipped assignments (lenet5, backprop) are complete, consistent and gradable.
+
+Fast tests read the files: configs and rubrics validate, notebooks are valid and tagged,
+every rubric test exists and every test is in the rubric, every assert speaks to the
+student. Slow tests run the real thing: the solution passes every test in a sandboxed
+kernel, the stub fails every test that needs student code, and each example submission
+fails exactly the criteria its EXPECTED.md lists.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from grader import datasets
+from grader.config import AssignmentConfig
+from grader.course import find_course
+from grader.notebook import prepare
+from grader.rubric import defined_tests, load_rubric
+from grader.testing.live import live_notebook
+from grader.testing.plugin import run_tests
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSIGNMENTS = ["lenet5", "backprop"]
+
+
+def folder(name: str) -> Path:
+    return ROOT / "assignments" / name
+
+
+def config(name: str) -> AssignmentConfig:
+    return AssignmentConfig.model_validate(
+        yaml.safe_load((folder(name) / "assignment.yaml").read_text(encoding="utf-8"))
+    )
+
+
+def rubric(name: str):
+    return load_rubric(ROOT / "rubrics" / f"{name}.yaml", folder(name) / "tests")
+
+
+def assignment_test_files(name: str) -> list[Path]:
+    return sorted((folder(name) / "tests").glob("*/test_*.py"))
+
+
+def read_notebook(path: Path) -> nbformat.NotebookNode:
+    notebook = nbformat.read(path, as_version=4)
+    nbformat.validate(notebook)
+    return notebook
+
+
+def parameters_cell(notebook: nbformat.NotebookNode):
+    tagged = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, "exactly one cell must be tagged `parameters`"
+    return tagged[0]
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_config_and_course_agree(name):
+    cfg = config(name)
+    assert cfg.name == name
+    assert find_course(ROOT).assignment(name).config == cfg
+    assert cfg.viva_questions, "suggest viva questions for the instructor"
+    if cfg.dataset:
+        assert datasets.tier(cfg.dataset) in datasets.TIERS
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_notebooks_are_valid_and_parameterised(name):
+    cfg = config(name)
+    for path in (folder(name) / cfg.stub, ROOT / "solutions" / f"{name}.ipynb"):
+        notebook = read_notebook(path)
+        assert notebook.metadata["dlgrader"]["assignment"] == name
+        cell = parameters_cell(notebook)
+        assigned = {
+            target.id
+            for node in ast.parse(cell.source).body
+            if isinstance(node, ast.Assign)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        missing = set(cfg.grading_parameters) - assigned
+        assert not missing, f"{path.name}: grading parameters {missing} are not in the cell"
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_rubric_names_real_tests_and_uses_them_all(name):
+    loaded = rubric(name)
+    assert loaded.assignment == name
+    assert loaded.max_points == 50, "the manuals mark an experiment out of 50"
+    named = {t for c in loaded.criteria for t in c.tests}
+    tests_root = folder(name) / "tests"
+    defined = {
+        f"{path.relative_to(tests_root).as_posix()}::{test}"
+        for path in assignment_test_files(name)
+        for test in defined_tests(path)
+    }
+    assert named <= defined, f"rubric names missing tests: {sorted(named - defined)}"
+    assert defined <= named, f"tests no criterion uses: {sorted(defined - named)}"
+    assert any(all(t.startswith("public/") for t in c.tests) for c in loaded.criteria), (
+        "`grader check` needs at least one criterion made of public tests"
+    )
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_every_assert_has_a_message_for_the_student(name):
+    for path in assignment_test_files(name):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        bare = [
+            node.lineno for node in ast.walk(tree) if isinstance(node, ast.Assert) and not node.msg
+        ]
+        assert not bare, f"{path.name}: asserts without a message at lines {bare}"
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_examples_are_listed_in_expected(name):
+    examples = folder_examples(name)
+    listed = expected_failures(name)
+    assert sorted(p.stem for p in examples) == sorted(listed)
+    criterion_ids = {c.id for c in rubric(name).criteria}
+    for stem, failing in listed.items():
+        assert failing <= criterion_ids, f"{stem}: unknown criteria {failing - criterion_ids}"
+        notebook = read_notebook(folder_examples_dir(name) / f"{stem}.ipynb")
+        assert notebook.metadata["dlgrader"]["assignment"] == name
+
+
+def folder_examples_dir(name: str) -> Path:
+    return ROOT / "examples" / "submissions" / name
+
+
+def folder_examples(name: str) -> list[Path]:
+    return sorted(folder_examples_dir(name).glob("*.ipynb"))
+
+
+def expected_rows(name: str) -> dict[str, tuple[float, set[str]]]:
+    """EXPECTED.md's table: ``| `file.ipynb` | score | `crit`, `crit` | why |`` per row."""
+    rows = {}
+    text = (folder_examples_dir(name) / "EXPECTED.md").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        match = re.match(r"\|\s*`([\w-]+)\.ipynb`\s*\|\s*([\d.]+)\s*\|([^|]*)\|", line)
+        if match:
+            failing = set(re.findall(r"`(\w+)`", match.group(3)))
+            rows[match.group(1)] = (float(match.group(2)), failing)
+    return rows
+
+
+def expected_failures(name: str) -> dict[str, set[str]]:
+    return {stem: failing for stem, (_, failing) in expected_rows(name).items()}
+
+
+# -- slow: real kernels -------------------------------------------------------------------
+
+
+def run_assignment_tests(name: str, notebook_path: Path):
+    """Execute a notebook as grading does (parameters injected) and run every test file."""
+    cfg = config(name)
+    notebook = prepare(read_notebook(notebook_path), cfg.grading_parameters)
+    context = {"tier": datasets.tier(cfg.dataset) if cfg.dataset else "offline"}
+    context["gpu_available"] = False
+    with live_notebook(notebook, limits=cfg.limits, context=context) as (_nb, run):
+        outcomes, _ = run_tests(
+            assignment_test_files(name), run.bridge, context, folder(name) / "tests"
+        )
+    return {f"{o.file}::{o.name}": o for o in outcomes}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_solution_passes_every_test(name):
+    outcomes = run_assignment_tests(name, ROOT / "solutions" / f"{name}.ipynb")
+    assert outcomes, "no test ran"
+    for test_id, outcome in outcomes.items():
+        if outcome.needs_gpu:
+            continue
+        assert outcome.outcome == "passed", f"{test_id}: {outcome.outcome} {outcome.message}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_stub_fails_every_student_code_test(name):
+    outcomes = run_assignment_tests(name, folder(name) / config(name).stub)
+    for criterion in rubric(name).criteria:
+        if not criterion.student_code or criterion.requires_gpu:
+            continue
+        for test_id in criterion.tests:
+            outcome = outcomes[test_id]
+            assert outcome.outcome in ("failed", "error"), f"the stub passes {test_id}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "name, example",
+    [(name, path.stem) for name in ASSIGNMENTS for path in folder_examples(name)],
+)
+def test_example_fails_exactly_the_expected_criteria(name, example):
+    from grader.pipeline import grade
+
+    assignment = find_course(ROOT).assignment(name)
+    result = grade(assignment, folder_examples_dir(name) / f"{example}.ipynb").result
+    assert result.grading_error is None, result.grading_error
+    not_full = {c.id for c in result.criteria if c.status not in ("passed", "needs_gpu")}
+    details = {c.id: c.detail for c in result.criteria if c.id in not_full}
+    score, failing = expected_rows(name)[example]
+    assert not_full == failing, details
+    # EXPECTED.md gives the score without GPU criteria, so it holds on any machine.
+    assert sum(c.points for c in result.criteria if not c.requires_gpu) == score, details
