@@ -31,7 +31,10 @@ if ! TF_CPP_MIN_LOG_LEVEL=3 .venv/bin/python -c "import grader, torch, tensorflo
   echo "setup: installing dlgrader with torch (CPU), TensorFlow and test tools (a few minutes the first time)"
   .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[all]" 2>&1 \
     | grep -v "is ignored" || true
-  TF_CPP_MIN_LOG_LEVEL=3 .venv/bin/python -c "import grader, torch, tensorflow" \
-    || { echo "setup: installed, but the imports above fail; see the error" >&2; exit 1; }
+  if ! log=$(TF_CPP_MIN_LOG_LEVEL=3 .venv/bin/python -c "import grader, torch, tensorflow" 2>&1); then
+    echo "$log" >&2
+    echo "setup: installed, but importing grader, torch and tensorflow fails (above)" >&2
+    exit 1
+  fi
   touch .venv/.installed
 fi

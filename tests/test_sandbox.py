@@ -85,3 +85,13 @@ def test_unshare_fallback_blocks_network(kernel, monkeypatch, loopback_server):
     ]
     with kernel(cells) as nb:
         assert nb.get("net") != "open"
+
+
+def test_tmp_is_mounted_before_the_paths_bound_into_it(tmp_path):
+    """A checkout or virtualenv under /tmp must stay visible inside the sandbox."""
+    from grader.runners.local import bubblewrap_argv
+
+    argv = bubblewrap_argv(tmp_path, Limits())
+    tmpfs = argv.index("--tmpfs")
+    binds = [i for i, arg in enumerate(argv) if arg in ("--ro-bind", "--bind")]
+    assert binds and all(i > tmpfs for i in binds)

@@ -75,6 +75,9 @@ def bubblewrap_argv(workdir: Path, limits: Limits) -> list[str]:
     argv += ["--die-with-parent", "--new-session"]
     if not limits.network:
         argv.append("--unshare-net")
+    # The fresh /tmp comes first: binds below may live under /tmp (a checkout there, say)
+    # and must land on top of it, not be hidden by it.
+    argv += ["--tmpfs", "/tmp"]
     for path in SYSTEM_PATHS:
         p = Path(path)
         if p.is_symlink():
@@ -84,7 +87,7 @@ def bubblewrap_argv(workdir: Path, limits: Limits) -> list[str]:
     for root in readable_roots():
         if not any(str(root).startswith(s + "/") for s in SYSTEM_PATHS):
             argv += ["--ro-bind", str(root), str(root)]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    argv += ["--proc", "/proc", "--dev", "/dev"]
     for device in nvidia_devices():
         argv += ["--dev-bind", str(device), str(device)]
     argv += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir)]
