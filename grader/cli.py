@@ -93,9 +93,10 @@ def grade_command(notebooks, name, out: Path | None, as_json: bool, course, sand
     """
     assignment = _assignment(course, name, notebooks[0])
     results = []
+    many = len(notebooks) > 1
     for notebook in notebooks:
-        folder = out / notebook.stem if out and len(notebooks) > 1 else out
-        run = _grade_one(assignment, notebook, "grade", sandbox, folder)
+        folder = out / notebook.stem if out and many else out
+        run = _grade_one(assignment, notebook, "grade", sandbox, folder, detailed=not many)
         results.append(run.result)
         if as_json:
             click.echo(run.result.model_dump_json(indent=2))
@@ -218,7 +219,9 @@ def _assignment_from_metadata(notebook: Path) -> str | None:
     return value if isinstance(value, str) and value.isidentifier() else None
 
 
-def _grade_one(assignment, notebook, mode, sandbox, folder, write=True) -> GradingRun:
+def _grade_one(
+    assignment, notebook, mode, sandbox, folder, write=True, detailed=True
+) -> GradingRun:
     runner = LocalRunner(None if sandbox == "auto" else sandbox)
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -236,11 +239,18 @@ def _grade_one(assignment, notebook, mode, sandbox, folder, write=True) -> Gradi
                 progress.update(task, description=f"{notebook.name}: running tests")
 
         run = grade(assignment, notebook, mode=mode, runner=runner, on_cell=on_cell)
-    _show(run.result)
+    if detailed:
+        _show(run.result)
     if write:
         folder = folder or OUTPUT_ROOT / assignment.name / notebook.stem
         paths = write_outputs(run, folder, assignment.course.templates_dir)
-        out.print(f"  report: {paths.get('html', folder)}")
+        report = paths.get("html", folder)
+        if detailed:
+            out.print(f"  report: {report}")
+        else:
+            score = run.result.score
+            line = f"{notebook.name}: {score.points:g}/{score.max_points:g}  report: {report}"
+            out.print(line, soft_wrap=True)
     return run
 
 
