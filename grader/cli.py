@@ -302,3 +302,12 @@ def run() -> None:
     except GraderError as exc:
         console.print(f"[red]error:[/] {exc}")
         sys.exit(exc.exit_code)
+
+
+def _register_course_commands() -> None:
+    from grader.cli_course import register
+
+    register(main)
+
+
+_register_course_commands()

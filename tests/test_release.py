@@ -1,0 +1,90 @@
+"""A release holds what students need and nothing of the hidden part."""
+
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from grader.course import find_course
+from grader.release import build_release
+
+ROOT = Path(__file__).resolve().parent.parent
+COURSE = find_course(ROOT)
+
+
+def solution_code(name: str) -> list[str]:
+    """Every non-trivial line the solution hides between markers."""
+    hidden, inside = [], False
+    for cell in nbformat.read(ROOT / "solutions" / f"{name}.ipynb", as_version=4).cells:
+        for line in cell.source.splitlines():
+            if "### BEGIN SOLUTION" in line:
+                inside = True
+            elif "### END SOLUTION" in line:
+                inside = False
+            elif inside and len(line.strip()) > 25:
+                hidden.append(line.strip())
+    return hidden
+
+
+@pytest.mark.parametrize("name", ["lenet5", "backprop"])
+def test_zip_has_no_hidden_tests_solution_or_hidden_text(tmp_path, name):
+    assignment = COURSE.assignment(name)
+    _folder, archive = build_release(assignment, tmp_path)
+    with zipfile.ZipFile(archive) as zipped:
+        names = zipped.namelist()
+        text = "\n".join(zipped.read(n).decode("utf-8") for n in names)
+    assert f"{name}/{name}.ipynb" in names
+    assert any("/tests/public/" in n for n in names)
+    assert not any("hidden" in n or "solution" in n for n in names), names
+    public_lines = {
+        line.strip()
+        for path in (assignment.tests_root / "public").glob("*.py")
+        for line in path.read_text().splitlines()
+    }
+    for hidden_test in (assignment.tests_root / "hidden").glob("*.py"):
+        for line in hidden_test.read_text().splitlines():
+            line = line.strip()
+            if len(line) > 25 and line not in public_lines and not line.startswith(("#", '"""')):
+                assert line not in text, f"hidden test source leaked: {line}"
+    leaked = [line for line in solution_code(name) if line in text]
+    assert not leaked, f"solution lines in the release: {leaked[:3]}"
+    for criterion in assignment.rubric.criteria:
+        if criterion.visibility != "visible":
+            assert criterion.feedback.failed not in text and criterion.feedback.passed not in text
+    for question in assignment.config.viva_questions:
+        assert question not in text
+    overview = yaml.safe_load(zipped_text(archive, f"{name}/criteria.yaml"))
+    assert overview["total"] == assignment.rubric.max_points
+
+
+def zipped_text(archive, member):
+    with zipfile.ZipFile(archive) as zipped:
+        return zipped.read(member).decode("utf-8")
+
+
+def test_release_is_reproducible(tmp_path):
+    assignment = COURSE.assignment("backprop")
+    _, first = build_release(assignment, tmp_path / "a")
+    _, second = build_release(assignment, tmp_path / "b")
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_students_can_check_inside_the_release(tmp_path):
+    """Unzipped anywhere, the release is a course: grader check runs its public tests."""
+    folder, _ = build_release(COURSE.assignment("backprop"), tmp_path)
+    work = folder / "backprop.ipynb"
+    shutil.copy(ROOT / "solutions" / "backprop.ipynb", work)  # a student who got it right
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", "check", work.name],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Public tests only" in done.stderr and "failed" not in done.stdout
