@@ -29,6 +29,8 @@ __all__ = ["Bridge", "BridgeError", "KernelDied", "Ref", "RequestTimeout", "Stud
 
 #: How long an interrupted kernel has to become responsive before it is killed.
 INTERRUPT_GRACE_S = 5.0
+#: How long the first request waits for the kernel's channels to be ready.
+READY_TIMEOUT_S = 30.0
 
 
 class BridgeError(RuntimeError):
@@ -82,7 +84,9 @@ class Bridge:
         if self._ready:
             return
         try:
-            self.client.wait_for_ready(timeout=self.request_timeout)
+            # Readiness is about channels, not student code: do not borrow a short request
+            # timeout (an assignment may set 8 s) on a loaded machine.
+            self.client.wait_for_ready(timeout=max(self.request_timeout, READY_TIMEOUT_S))
         except RuntimeError:
             self.kill()
             self.mark_dead("the kernel stopped answering")
