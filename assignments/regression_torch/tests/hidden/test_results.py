@@ -1,0 +1,87 @@
+"""Hidden tests for the deep-regression lab: the trained model on the test rows, and history.
+
+The grader repeats the notebook's fixed split of the diabetes set, standardises the test
+rows with the training rows' statistics itself, and sends only those inputs to the
+student's ``predict``. The targets stay here: the test error is computed in this process
+and divided by the error of always predicting the training mean (in standardised units
+that prediction is 0). The ratio is 1 - R^2 up to the test rows' own mean; it is scored in
+bands (rubrics/regression_torch.yaml), calibrated from the reference solution over
+several seeds (docs/calibration.md).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from sklearn.datasets import load_diabetes
+from sklearn.model_selection import train_test_split
+
+from grader import checks
+
+SPLIT_SEED = 42
+#: Full-credit ratio of the model's test MSE to the predict-the-mean baseline's.
+PASS_RATIO = 0.65
+
+
+def standardised_test_rows() -> tuple[np.ndarray, np.ndarray]:
+    x, y = load_diabetes(return_X_y=True, scaled=False)
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, y, test_size=0.2, random_state=SPLIT_SEED
+    )
+    x_std = (x_test - x_train.mean(axis=0)) / x_train.std(axis=0)
+    y_std = (y_test - y_train.mean()) / y_train.std()
+    return x_std.astype(np.float32), y_std
+
+
+def model_predictions(nb, x: np.ndarray) -> np.ndarray:
+    assert nb.exists("model"), "the notebook has no trained `model`: run the training cell"
+    raw = nb.call("predict", nb.ref("model"), x)
+    assert isinstance(raw, np.ndarray) and raw.dtype.kind in "iuf", (
+        f"predict must return a NumPy array of numbers, not {type(raw).__name__}"
+    )
+    assert raw.size == len(x), f"predict returned {raw.size} values for {len(x)} rows"
+    return raw.reshape(-1).astype(np.float64)
+
+
+def test_test_error_beats_the_mean(nb):
+    x, y = standardised_test_rows()
+    predictions = model_predictions(nb, x)
+    mse = float(np.mean((predictions - y) ** 2))
+    baseline = float(np.mean(y**2))
+    ratio = nb.record("mse_ratio", mse / baseline if math.isfinite(mse) else math.inf)
+    nb.record("test_mse", mse)
+    nb.record("baseline_mse", baseline)
+    assert ratio <= PASS_RATIO, (
+        f"your model's test MSE is {ratio:.3f} times that of always predicting the training "
+        f"mean; a trained network reaches {PASS_RATIO} or less"
+    )
+
+
+def test_predictions_can_be_negative(nb):
+    # Half the standardised targets are negative; an output clipped by a final ReLU or
+    # sigmoid (module or function) cannot follow them.
+    x, y = standardised_test_rows()
+    predictions = model_predictions(nb, x)
+    assert np.count_nonzero(predictions < 0) > 0, (
+        "your model never predicts a negative value, but half the standardised targets are "
+        "negative: do not put an activation after the output layer"
+    )
+
+
+def test_loss_history(nb):
+    assert nb.exists("history"), "the notebook has no `history`: keep one mean loss per epoch"
+    raw, epochs = nb.get("history"), nb.get("EPOCHS")
+    try:
+        history = [float(v) for v in raw]
+    except (TypeError, ValueError):
+        raise AssertionError("`history` must be a list of numbers, one loss per epoch") from None
+    assert len(history) == epochs, (
+        f"`history` has {len(history)} entries but EPOCHS is {epochs}: one per epoch"
+    )
+    checks.expect_loss_decrease(history, k=3, what="loss in `history`")
+    for name in ("test_mse", "baseline_mse"):
+        value = nb.get(name) if nb.exists(name) else None
+        assert type(value) in (int, float) and math.isfinite(value) and value >= 0, (
+            f"`{name}` must be a non-negative number, not {value!r:.40}"
+        )
