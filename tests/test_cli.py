@@ -73,7 +73,10 @@ def test_broken_rubric_fails_before_any_kernel(tmp_path):
 
 def test_data_lists_datasets_and_how_to_provide_them(tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "grader", "data"], capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "grader", "data"],
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "GRADER_DATA": str(tmp_path)},
     )
     assert done.returncode == 0, done.stderr
