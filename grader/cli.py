@@ -17,12 +17,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from grader import __version__
+from grader.cli_course import course_option
 from grader.config import OUTPUT_ROOT
 from grader.course import Assignment, find_course
 from grader.errors import GraderError
 from grader.pipeline import GradingRun, grade, write_outputs
 from grader.results import GradingResult, json_schema
 from grader.runners.local import LocalRunner
+from grader.validation import validation_problems
 
 console = Console(stderr=True)
 out = Console()
@@ -37,11 +39,6 @@ STATUS_STYLE = {
 }
 STATUS_LABEL = {"needs_gpu": "needs a GPU", "not_run": "not run"}
 
-course_option = click.option(
-    "--course",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Course folder (with assignments/ and rubrics/). Default: found from the current folder.",
-)
 sandbox_option = click.option(
     "--sandbox",
     type=click.Choice(["auto", "bubblewrap", "unshare", "none"]),
@@ -159,22 +156,6 @@ def validate_command(names, every: bool, course, sandbox) -> None:
             )
         problems += len(issues)
     sys.exit(1 if problems else 0)
-
-
-def validation_problems(
-    assignment: Assignment, solution: GradingResult, stub: GradingResult
-) -> list[str]:
-    """What is wrong with an assignment, judged from grading its solution and its stub."""
-    issues = [f"solution: {r.grading_error}" for r in (solution,) if r.grading_error]
-    issues += [f"stub: {r.grading_error}" for r in (stub,) if r.grading_error]
-    for c in solution.criteria:
-        if c.status not in ("passed", "needs_gpu"):
-            issues.append(f"solution fails '{c.id}': {c.status} {c.detail}".rstrip())
-    needs_code = {c.id for c in assignment.rubric.criteria if c.student_code}
-    for c in stub.criteria:
-        if c.id in needs_code and c.status not in ("failed", "error", "not_run", "needs_gpu"):
-            issues.append(f"stub passes '{c.id}' ({c.status}), which needs student code")
-    return issues
 
 
 @main.command("schema")
