@@ -8,26 +8,11 @@ mistakes they are meant to (unaveraged W1 gradient, naive softmax, dot-product n
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-from types import ModuleType
-
 import nbformat
 import numpy as np
+from course_files import ROOT, load_test_module
 
-ROOT = Path(__file__).resolve().parents[1]
-FOLDER = ROOT / "assignments" / "cbow"
-EXAMPLES = ROOT / "examples" / "submissions" / "cbow"
 SOLUTION = ROOT / "solutions" / "cbow.ipynb"
-
-
-def load_test_module(relative: str) -> ModuleType:
-    """Import one of the lab's test files under a unique name, to reuse its references."""
-    path = FOLDER / "tests" / relative
-    spec = importlib.util.spec_from_file_location(f"_lab_cbow_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def solution_namespace() -> dict:
@@ -51,7 +36,7 @@ def test_lab_corpus_gives_the_curriculum_counts():
     ns = solution_namespace()
     assert (len(ns["tokens"]), len(ns["word_to_index"]), len(ns["pairs"])) == (21, 16, 17)
     assert ns["X"].shape == (17, 16) and np.allclose(ns["X"].sum(axis=1), 1.0)
-    data = load_test_module("hidden/test_data.py")
+    data = load_test_module("cbow", "hidden/test_data.py")
     assert data.reference_tokenize(ns["CORPUS"]) == ns["tokens"]
     assert data.reference_pairs(ns["tokens"], 2) == ns["pairs"]
     params = ns["init_params"](16, 10, 0)
@@ -62,14 +47,14 @@ def test_lab_corpus_gives_the_curriculum_counts():
 
 def test_lab_training_falls_as_the_notebook_says():
     ns = solution_namespace()
-    model = load_test_module("hidden/test_model.py")
+    model = load_test_module("cbow", "hidden/test_model.py")
     start = ns["init_params"](16, 10, 0)
     _, losses = model.reference_train(start, ns["X"], ns["Y"], 0.01, 2000)
     assert abs(losses[0] - 73.4421) < 1e-4 and losses[-1] < 0.3, (losses[0], losses[-1])
 
 
 def test_fresh_pairs_count_is_n_minus_two_windows():
-    data = load_test_module("hidden/test_data.py")
+    data = load_test_module("cbow", "hidden/test_data.py")
     tokens = data.reference_tokenize(data.FRESH_TEXT)
     counts = [len(data.reference_pairs(tokens, w)) for w in (1, 2, 3)]
     assert counts == [len(tokens) - 2 * w for w in (1, 2, 3)]
@@ -77,7 +62,7 @@ def test_fresh_pairs_count_is_n_minus_two_windows():
 
 
 def test_nearest_data_separates_cosine_from_dot_product():
-    model = load_test_module("hidden/test_model.py")
+    model = load_test_module("cbow", "hidden/test_model.py")
     rng = np.random.default_rng(40)  # as in test_nearest_is_cosine_not_dot_product
     words = [f"word{i}" for i in range(8)]
     vocab = {w: i for i, w in enumerate(words)}
@@ -92,7 +77,7 @@ def test_nearest_data_separates_cosine_from_dot_product():
 
 
 def test_references_catch_wrong_gradients_and_naive_softmax():
-    model = load_test_module("hidden/test_model.py")
+    model = load_test_module("cbow", "hidden/test_model.py")
     x, y = model.random_batch(20)
     params = model.random_params(20)
     probs, hidden = model.reference_forward(params, x)

@@ -15,43 +15,17 @@ from pathlib import Path
 
 import nbformat
 import pytest
-import yaml
+from course_files import ROOT, assignment_test_files, config, folder, read_notebook, rubric
 
 from grader import datasets
-from grader.config import AssignmentConfig
 from grader.course import find_course
 from grader.notebook import prepare
-from grader.rubric import defined_tests, load_rubric
+from grader.rubric import defined_tests
 from grader.testing.live import live_notebook
 from grader.testing.plugin import run_tests
 
-ROOT = Path(__file__).resolve().parents[1]
 #: Every assignment of this course: each new one is checked the same way.
 ASSIGNMENTS = find_course(ROOT).assignment_names()
-
-
-def folder(name: str) -> Path:
-    return ROOT / "assignments" / name
-
-
-def config(name: str) -> AssignmentConfig:
-    return AssignmentConfig.model_validate(
-        yaml.safe_load((folder(name) / "assignment.yaml").read_text(encoding="utf-8"))
-    )
-
-
-def rubric(name: str):
-    return load_rubric(ROOT / "rubrics" / f"{name}.yaml", folder(name) / "tests")
-
-
-def assignment_test_files(name: str) -> list[Path]:
-    return sorted((folder(name) / "tests").glob("*/test_*.py"))
-
-
-def read_notebook(path: Path) -> nbformat.NotebookNode:
-    notebook = nbformat.read(path, as_version=4)
-    nbformat.validate(notebook)
-    return notebook
 
 
 def parameters_cell(notebook: nbformat.NotebookNode):

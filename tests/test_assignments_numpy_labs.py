@@ -9,28 +9,11 @@ sets are what the tests claim.
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-from types import ModuleType
-
 import numpy as np
 import pytest
+from course_files import load_test_module
 
-ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = ["neurons", "optimizers"]
-
-
-def folder(name: str) -> Path:
-    return ROOT / "assignments" / name
-
-
-def load_test_module(name: str, relative: str) -> ModuleType:
-    """Import an assignment's test file under a unique name, to reuse its references."""
-    path = folder(name) / "tests" / relative
-    spec = importlib.util.spec_from_file_location(f"_lab_{name}_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 # -- fast: the files ----------------------------------------------------------------------

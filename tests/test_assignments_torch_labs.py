@@ -9,55 +9,22 @@ notebooks fail the checks the examples do not exercise.
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-from types import ModuleType
-
-import nbformat
 import numpy as np
 import pytest
-import yaml
+from course_files import (
+    ROOT,
+    assignment_test_files,
+    config,
+    folder,
+    load_test_module,
+    read_notebook,
+    rubric,
+)
 
-from grader.config import AssignmentConfig
-from grader.rubric import load_rubric
 from grader.testing.live import live_notebook
 from grader.testing.plugin import run_tests
 
-ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = ["regression_torch", "rnn_lstm"]
-
-
-def folder(name: str) -> Path:
-    return ROOT / "assignments" / name
-
-
-def config(name: str) -> AssignmentConfig:
-    return AssignmentConfig.model_validate(
-        yaml.safe_load((folder(name) / "assignment.yaml").read_text(encoding="utf-8"))
-    )
-
-
-def rubric(name: str):
-    return load_rubric(ROOT / "rubrics" / f"{name}.yaml", folder(name) / "tests")
-
-
-def assignment_test_files(name: str) -> list[Path]:
-    return sorted((folder(name) / "tests").glob("*/test_*.py"))
-
-
-def read_notebook(path: Path) -> nbformat.NotebookNode:
-    notebook = nbformat.read(path, as_version=4)
-    nbformat.validate(notebook)
-    return notebook
-
-
-def load_test_module(name: str, relative: str) -> ModuleType:
-    """Import an assignment's test file under a unique name, to reuse its data helpers."""
-    path = folder(name) / "tests" / relative
-    spec = importlib.util.spec_from_file_location(f"_lab_{name}_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 # -- fast: the files ----------------------------------------------------------------------
