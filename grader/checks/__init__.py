@@ -57,6 +57,7 @@ from grader.checks.seeding import (
     seeded_fingerprints,
 )
 from grader.checks.training import (
+    current_loss,
     expect_loss_decrease,
     make_loader,
     make_loss_fn,
@@ -108,5 +109,6 @@ __all__ = [
     "rng_fingerprint",
     "seed_everything",
     "seeded_fingerprints",
+    "current_loss",
     "train_losses",
 ]

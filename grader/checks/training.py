@@ -65,6 +65,26 @@ def train_losses(
     return losses
 
 
+def current_loss(
+    nb: Notebook,
+    model: KernelObject,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    loss: str = "cross_entropy",
+    framework: str | None = None,
+    timeout: float | None = None,
+) -> float:
+    """The model's full-batch loss on ``x, y`` as it stands, without changing it.
+
+    One step at learning rate 0: the loss is measured and no weight moves. Tests use it
+    to compare a student's trained model with the grader's own replay of training.
+    """
+    return train_losses(
+        nb, model, x, y, steps=1, lr=0.0, loss=loss, framework=framework, timeout=timeout
+    )[0]
+
+
 def expect_loss_decrease(
     losses: Sequence[float],
     *,

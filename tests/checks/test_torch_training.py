@@ -9,6 +9,7 @@ from grader.bridge import StudentError
 from grader.checks import (
     accuracy,
     accuracy_of,
+    current_loss,
     expect_accuracy_at_least,
     expect_batches_on,
     expect_batches_on_model_device,
@@ -125,6 +126,19 @@ def test_seeded_run_decreases_the_loss(nb):
     assert len(losses) == 15
     expect_loss_decrease(losses, k=3, min_relative_drop=0.2)
     assert nb.measured["losses"] == losses
+
+
+def test_current_loss_measures_without_training(nb):
+    """Measuring leaves the model as it was; training it does show in the measurement."""
+    x, y = blobs()
+    model = nb.call("make_mlp")
+    before = current_loss(nb, model, x, y)
+    assert current_loss(nb, model, x, y) == before, "measuring must not move any weight"
+    train_losses(nb, model, x, y, steps=10, lr=0.1)
+    after = current_loss(nb, model, x, y)
+    assert after < before, "a trained model's current loss must reflect the training"
+    with pytest.raises(AssertionError, match="did not decrease"):
+        expect_loss_decrease([after, before], k=1)
 
 
 def test_model_that_never_updates_fails(nb):
