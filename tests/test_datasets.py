@@ -61,7 +61,7 @@ def test_test_part_does_not_depend_on_n_train():
 
 
 def test_train_and_test_digits_never_overlap():
-    train_x, _, test_x, _ = datasets._digit_sources()
+    train_x, _, test_x, _ = datasets.digit_sources()
     train_rows = {row.tobytes() for row in train_x.reshape(len(train_x), -1)}
     shared = sum(row.tobytes() in train_rows for row in test_x.reshape(len(test_x), -1))
     # load_digits has a few exact duplicate images; the split itself is disjoint by index.

@@ -59,13 +59,12 @@ def readable_roots() -> list[Path]:
     (hidden tests, solutions) and other students' submissions are not.
     """
     import grader
+    from grader import datasets
 
     roots = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent}
     roots.update(Path(p) for p in site.getsitepackages())
     roots.add(Path(grader.__file__).resolve().parent)
-    for data_dir in (os.environ.get("GRADER_DATA"), Path.home() / ".keras" / "datasets"):
-        if data_dir and Path(data_dir).is_dir():
-            roots.add(Path(data_dir))
+    roots.update(datasets.data_dirs())
     resolved = {p.resolve() for p in roots if p.exists()} | {p for p in roots if p.exists()}
     return sorted(resolved)
 
