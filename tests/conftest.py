@@ -49,3 +49,14 @@ def chromium() -> str:
     if path is None:
         pytest.skip("headless Chromium is not installed (.ci/run installs it)")
     return path
+
+
+@pytest.fixture
+def no_real_caches(monkeypatch, tmp_path):
+    """The test sees only the dataset caches it builds: no GRADER_DATA, an empty home."""
+    from grader import datasets
+
+    monkeypatch.delenv("GRADER_DATA", raising=False)
+    monkeypatch.delenv("KERAS_HOME", raising=False)
+    monkeypatch.delenv(datasets.TIER_ENV, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))

@@ -13,14 +13,7 @@ import pytest
 
 from grader import datasets
 
-
-@pytest.fixture(autouse=True)
-def no_real_caches(monkeypatch, tmp_path):
-    """Tests see only the caches they build: no GRADER_DATA, an empty home."""
-    monkeypatch.delenv("GRADER_DATA", raising=False)
-    monkeypatch.delenv("KERAS_HOME", raising=False)
-    monkeypatch.delenv(datasets.TIER_ENV, raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+pytestmark = pytest.mark.usefixtures("no_real_caches")
 
 
 def test_offline_mnist_has_mnists_shape_and_a_dark_background():

@@ -14,7 +14,7 @@ import numpy as np
 from grader.datasets.cache import TIERS, find_cifar10
 from grader.datasets.cache import describe as describe_datasets
 from grader.datasets.cache import tier as auto_tier
-from grader.datasets.digits import ImageSplit, check_sizes, offline_split, place_glyphs, subset
+from grader.datasets.digits import ImageSplit, check_sizes, full_split, offline_split, place_glyphs
 
 IMAGE_SHAPE = (3, 32, 32)
 CIFAR10_CLASSES = (
@@ -107,16 +107,7 @@ def _load_full(n_train: int | None, n_test: int | None, seed: int) -> ImageSplit
         raise FileNotFoundError(
             f"the full tier was asked for, but CIFAR-10 is missing.\n{describe_datasets()}"
         )
-    x_train, y_train, x_test, y_test = _read_cifar10(source)
-    train = subset(len(x_train), n_train, np.random.default_rng([seed, 0]))
-    test = subset(len(x_test), n_test, np.random.default_rng([seed, 1]))
-    scale = np.float32(1 / 255)
-    return ImageSplit(
-        x_train[train].astype(np.float32) * scale,
-        y_train[train],
-        x_test[test].astype(np.float32) * scale,
-        y_test[test],
-    )
+    return full_split(_read_cifar10(source), n_train, n_test, seed)
 
 
 # -- offline tier ----------------------------------------------------------------------

@@ -104,10 +104,29 @@ def check_sizes(n_train: object, n_test: object) -> None:
             raise ValueError(f"{name} must be a non-negative integer or None, not {value!r}")
 
 
-def subset(count: int, n: int | None, rng: np.random.Generator) -> np.ndarray:
+def _subset(count: int, n: int | None, rng: np.random.Generator) -> np.ndarray:
     """Sorted indices of a seeded subset of ``n`` out of ``count`` (all when None)."""
     if n is None:
         return np.arange(count)
     if not 0 <= n <= count:
         raise ValueError(f"asked for {n} images; the full tier has {count}")
     return np.sort(rng.permutation(count)[:n])
+
+
+def full_split(
+    arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    n_train: int | None,
+    n_test: int | None,
+    seed: int,
+) -> ImageSplit:
+    """Seeded subsets of a real dataset's uint8 images, scaled to float32 in [0, 1]."""
+    x_train, y_train, x_test, y_test = arrays
+    train = _subset(len(x_train), n_train, np.random.default_rng([seed, 0]))
+    test = _subset(len(x_test), n_test, np.random.default_rng([seed, 1]))
+    scale = np.float32(1 / 255)
+    return ImageSplit(
+        x_train[train].astype(np.float32) * scale,
+        y_train[train],
+        x_test[test].astype(np.float32) * scale,
+        y_test[test],
+    )
