@@ -46,6 +46,12 @@ class Assignment:
         return self.folder / self.config.stub
 
     @property
+    def data_folder(self) -> Path | None:
+        """``data/`` beside the stub: files the notebook opens (released with the stub)."""
+        folder = self.folder / "data"
+        return folder if folder.is_dir() else None
+
+    @property
     def solution(self) -> Path:
         return self.course.solutions_dir / f"{self.name}.ipynb"
 

@@ -80,7 +80,7 @@ def grade(
         )
         try:
             with (
-                runner.session(limits, kernel_env(tier)) as session,
+                runner.session(limits, kernel_env(tier), assignment.data_folder) as session,
                 run_notebook(
                     prepare(nb, assignment.config.grading_parameters),
                     session,

@@ -136,7 +136,10 @@ def run_assignment_tests(name: str, notebook_path: Path):
     notebook = prepare(read_notebook(notebook_path), cfg.grading_parameters)
     context = {"tier": datasets.tier(cfg.dataset) if cfg.dataset else "offline"}
     context["gpu_available"] = False
-    with live_notebook(notebook, limits=cfg.limits, context=context) as (_nb, run):
+    data = folder(name) / "data"
+    with live_notebook(
+        notebook, limits=cfg.limits, context=context, data=data if data.is_dir() else None
+    ) as (_nb, run):
         outcomes, _ = run_tests(
             assignment_test_files(name), run.bridge, context, folder(name) / "tests"
         )

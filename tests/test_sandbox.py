@@ -95,3 +95,18 @@ def test_tmp_is_mounted_before_the_paths_bound_into_it(tmp_path):
     tmpfs = argv.index("--tmpfs")
     binds = [i for i, arg in enumerate(argv) if arg in ("--ro-bind", "--bind")]
     assert binds and all(i > tmpfs for i in binds)
+
+
+def test_assignment_data_is_a_private_copy_at_data(kernel, tmp_path):
+    """The notebook opens data/... as in its release; changing that changes nothing of ours."""
+    source = tmp_path / "data"
+    (source / "nested").mkdir(parents=True)
+    (source / "nested" / "base.txt").write_text("weights")
+    cells = [
+        "text = open('data/nested/base.txt').read()\n"
+        "open('data/nested/base.txt', 'w').write('tampered')\n"
+        "after = open('data/nested/base.txt').read()"
+    ]
+    with kernel(cells, data=source) as nb:
+        assert (nb.get("text"), nb.get("after")) == ("weights", "tampered")
+    assert (source / "nested" / "base.txt").read_text() == "weights"

@@ -51,11 +51,13 @@ class Runner(Protocol):
         ...
 
     def session(
-        self, limits: Limits, env: dict[str, str] | None = None
+        self, limits: Limits, env: dict[str, str] | None = None, data: Path | None = None
     ) -> AbstractContextManager[KernelSession]:
         """A context in which the kernel is running; leaving it kills the kernel's tree.
 
-        ``env`` adds variables to the kernel's otherwise clean environment.
+        ``env`` adds variables to the kernel's otherwise clean environment. ``data`` is
+        an assignment's data folder, copied to ``data/`` in the kernel's working folder:
+        the same relative path the released stub finds it at.
         """
         ...
 

@@ -176,7 +176,9 @@ class LocalRunner:
         )
 
     @contextmanager
-    def session(self, limits: Limits, env: dict[str, str] | None = None) -> Iterator[KernelSession]:
+    def session(
+        self, limits: Limits, env: dict[str, str] | None = None, data: Path | None = None
+    ) -> Iterator[KernelSession]:
         enforcement = self.enforcement(limits)
         for warning in enforcement.warnings:
             log.warning(warning)
@@ -186,6 +188,9 @@ class LocalRunner:
         )
         try:
             (workdir / "tmp").mkdir()
+            if data is not None:
+                # A copy, not a bind: the student's code may change its data, never ours.
+                shutil.copytree(data, workdir / "data", symlinks=False)
             manager = self._manager(workdir, limits, env or {})
             yield KernelSession(manager=manager, workdir=workdir, enforcement=enforcement)
             if manager.has_kernel:

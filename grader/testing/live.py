@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import nbformat
@@ -27,9 +28,16 @@ def live_notebook(
     cells: Sequence[str] | nbformat.NotebookNode,
     limits: Limits | None = None,
     context: dict[str, Any] | None = None,
+    data: Path | None = None,
 ) -> Iterator[tuple[Notebook, NotebookRun]]:
-    """Run ``cells`` in a sandboxed kernel; yield the test-side ``nb`` and the run record."""
+    """Run ``cells`` in a sandboxed kernel; yield the test-side ``nb`` and the run record.
+
+    ``data``: a folder the kernel finds at ``data/`` (an assignment's data files).
+    """
     nb = cells if isinstance(cells, nbformat.NotebookNode) else notebook_from_cells(cells)
     limits = limits or Limits(cell_timeout=120, request_timeout=60)
-    with LocalRunner().session(limits) as session, run_notebook(nb, session, limits) as run:
+    with (
+        LocalRunner().session(limits, data=data) as session,
+        run_notebook(nb, session, limits) as run,
+    ):
         yield Notebook(run.bridge, context or {}), run
