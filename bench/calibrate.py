@@ -1,20 +1,21 @@
-"""Calibrate the graded numbers of the lenet5 and backprop assignments from their solutions.
+"""Calibrate an assignment's graded numbers from its reference solution.
 
 A rubric's pass mark must sit safely below what the reference solution reaches on any
 seed, or a correct submission fails on an unlucky draw. This script measures the spread:
 
-    python bench/calibrate.py lenet5 --seeds 0-9          # grades the solution 10 times
-    python bench/calibrate.py backprop --seeds 0-199      # gradient errors, XOR solve rates
+    python bench/calibrate.py lenet5 --seeds 0-9          # any assignment: grades the solution
+    python bench/calibrate.py backprop --probes --seeds 0-199  # gradient errors, XOR rates
 
-lenet5 grades ``solutions/lenet5.ipynb`` through the real pipeline (sandboxed kernel,
-grading parameters, every hidden test) once per seed, with ``SEED`` injected, and reports
-the held-out accuracy the accuracy test measured, and the time grading took. backprop
-runs the solution in one kernel and asks it, through the same probes the tests use, for
-gradient-check errors on random networks and XOR solve rates per architecture.
+For every assignment, the solution is graded through the real pipeline (sandboxed kernel,
+grading parameters, every test) once per seed, with ``SEED`` injected, and every number
+the tests recorded with ``nb.record`` is summarised across seeds, with the grading time.
+backprop adds a mode of its own: the solution runs in one kernel and is asked, through
+the probes the tests use, for gradient-check errors on random networks and XOR solve rates.
 
-The suggested pass mark is the lower of (worst seed - 3 standard errors of the mean) and
-(mean - 3 standard deviations), rounded down to 0.05. docs/calibration.md records the
-results and the machine they came from.
+For a number where higher is better (accuracy) the suggested pass mark is the lower of
+(worst seed - 3 standard errors of the mean) and (mean - 3 standard deviations), rounded
+down to 0.05; for one where lower is better (an error ratio) the suggested ceiling is the
+mirror image, rounded up. docs/calibration.md records the results and their machine.
 """
 
 from __future__ import annotations
@@ -60,11 +61,12 @@ def machine() -> dict[str, object]:
 
 
 def summarise(values: list[float]) -> dict[str, float]:
-    """Mean, spread and the suggested pass mark of one measured number."""
+    """Mean, spread and the suggested pass mark (and ceiling) of one measured number."""
     mean = statistics.fmean(values)
     sd = statistics.stdev(values) if len(values) > 1 else 0.0
     se = sd / math.sqrt(len(values))
     mark = min(min(values) - 3 * se, mean - 3 * sd)
+    ceiling = max(max(values) + 3 * se, mean + 3 * sd)
     return {
         "n": len(values),
         "mean": round(mean, 4),
@@ -73,21 +75,33 @@ def summarise(values: list[float]) -> dict[str, float]:
         "min": round(min(values), 4),
         "max": round(max(values), 4),
         "suggested_pass_mark": math.floor(mark * 20) / 20,
+        "suggested_ceiling": math.ceil(ceiling * 20) / 20,
     }
 
 
-# -- lenet5 ------------------------------------------------------------------------------
+# -- any assignment: grade the solution once per seed ---------------------------------------
 
 
-def calibrate_lenet5(seeds: list[int], tier: str | None) -> dict[str, object]:
+def numeric_measurements(result) -> dict[str, float]:
+    """``criterion.key -> value`` for every finite number the tests recorded."""
+    values = {}
+    for criterion in result.criteria:
+        for key, value in (criterion.measured or {}).items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                if math.isfinite(value):
+                    values[f"{criterion.id}.{key}"] = float(value)
+    return values
+
+
+def calibrate_by_grading(name: str, seeds: list[int], tier: str | None) -> dict[str, object]:
     from grader.course import Assignment, find_course
     from grader.pipeline import grade
 
     if tier:
         os.environ["DLGRADER_DATA_TIER"] = tier
     course = find_course(ROOT)
-    base = course.assignment("lenet5")
-    rows = []
+    base = course.assignment(name)
+    rows, result = [], None
     for seed in seeds:
         parameters = {**base.config.grading_parameters, "SEED": seed}
         config = base.config.model_copy(update={"grading_parameters": parameters})
@@ -95,13 +109,11 @@ def calibrate_lenet5(seeds: list[int], tier: str | None) -> dict[str, object]:
         started = time.perf_counter()
         result = grade(assignment, assignment.solution).result
         elapsed = time.perf_counter() - started
-        criteria = {c.id: c for c in result.criteria}
-        accuracy = criteria["accuracy"].measured.get("accuracy")
         failed = [c.id for c in result.criteria if c.status not in ("passed", "needs_gpu")]
         rows.append(
             {
                 "seed": seed,
-                "accuracy": accuracy,
+                "measured": numeric_measurements(result),
                 "score": f"{result.score.points:g}/{result.score.max_points:g}",
                 "not_passed": failed,
                 "execute_s": result.timings.execute_s,
@@ -110,14 +122,17 @@ def calibrate_lenet5(seeds: list[int], tier: str | None) -> dict[str, object]:
             }
         )
         print(json.dumps(rows[-1]), file=sys.stderr)
-    accuracies = [r["accuracy"] for r in rows if isinstance(r["accuracy"], float)]
+    keys = sorted({key for row in rows for key in row["measured"]})
     return {
-        "assignment": "lenet5",
-        "tier": result.data_tier,
+        "assignment": name,
+        "tier": result.data_tier if result else None,
         "grading_parameters": base.config.grading_parameters,
         "runs": rows,
-        "accuracy": summarise(accuracies),
-        "grading_time_s": summarise([r["total_s"] for r in rows]),
+        "measured": {
+            key: summarise([row["measured"][key] for row in rows if key in row["measured"]])
+            for key in keys
+        },
+        "grading_time_s": summarise([row["total_s"] for row in rows]),
     }
 
 
@@ -172,16 +187,23 @@ def calibrate_backprop(seeds: list[int]) -> dict[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("assignment", choices=["lenet5", "backprop"])
+    parser.add_argument("assignment", help="an assignment of this course, e.g. lenet5")
     parser.add_argument("--seeds", default="0-9", help="e.g. 0-9 or 0,4,7 (default 0-9)")
-    parser.add_argument("--tier", choices=["offline", "full"], help="force a data tier (lenet5)")
+    parser.add_argument("--tier", choices=["offline", "full"], help="force a data tier")
+    parser.add_argument(
+        "--probes",
+        action="store_true",
+        help="backprop only: gradient errors and XOR solve rates instead of grading runs",
+    )
     parser.add_argument("--out", type=Path, help="also write the JSON report here")
     args = parser.parse_args()
     seeds = seed_range(args.seeds)
-    if args.assignment == "lenet5":
-        report = calibrate_lenet5(seeds, args.tier)
-    else:
+    if args.probes:
+        if args.assignment != "backprop":
+            parser.error("--probes is backprop's mode")
         report = calibrate_backprop(seeds)
+    else:
+        report = calibrate_by_grading(args.assignment, seeds, args.tier)
     report["machine"] = machine()
     text = json.dumps(report, indent=2)
     print(text)

@@ -19,8 +19,16 @@ Probe = Callable[..., Any]
 
 #: Probe-name prefix -> modules defining the probes of that group.
 GROUPS: dict[str, tuple[str, ...]] = {
-    "torch": ("grader.probes.torch_probes", "grader.probes.torch_training_probes"),
-    "keras": ("grader.probes.keras_probes",),
+    "torch": (
+        "grader.probes.torch_probes",
+        "grader.probes.torch_training_probes",
+        "grader.probes.torch_step_probes",
+    ),
+    "keras": (
+        "grader.probes.keras_probes",
+        "grader.probes.keras_fit_probes",
+        "grader.probes.keras_freeze_probes",
+    ),
     "numeric": ("grader.probes.numeric_probes",),
     "env": ("grader.probes.env_probes",),
 }
