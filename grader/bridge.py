@@ -68,6 +68,8 @@ class Bridge:
         self.dead_reason: str | None = None
         self._client: BlockingKernelClient | None = None
         self._ready = False
+        #: What the kernel noticed about objects it returned (see probes.kernel.suspicions).
+        self.notes: list[str] = []
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -162,6 +164,9 @@ class Bridge:
                     str(err.get("ename", "Error"))[:100], str(err.get("evalue", ""))[:4000]
                 )
             raise ProtocolError("the kernel sent no reply")
+        notes = replies[0].get("notes")
+        if type(notes) is list:
+            self.notes += [str(n)[:200] for n in notes[:10] if type(n) is str]
         return _unpack(replies[0])
 
     def _recover_from_hang(self, limit: float) -> None:

@@ -26,12 +26,24 @@ class Limits(Strict):
         60.0, gt=0, description="Seconds one test request (call, probe) may run in the kernel."
     )
     memory_mb: int = Field(
-        8192, ge=256, description="Address-space limit of the kernel in MiB (RLIMIT_AS)."
+        8192,
+        ge=256,
+        description="Memory limit of the kernel in MiB (RLIMIT_AS; a cgroup where writable).",
     )
     cpu_seconds: int | None = Field(
         None, gt=0, description="CPU-time limit of the kernel; default: 2x notebook_timeout."
     )
     network: bool = Field(False, description="Allow network access from the kernel.")
+    processes: int = Field(
+        512,
+        ge=32,
+        description="Most processes and threads the kernel may have at once (a pids cgroup).",
+    )
+    disk_mb: int = Field(
+        2048,
+        ge=64,
+        description="Space in MiB for files the notebook writes: its working folder, and /tmp.",
+    )
 
     def effective_cpu_seconds(self) -> int:
         """CPU time counts every thread, so the default leaves room for two cores."""

@@ -70,7 +70,7 @@ def run_notebook(
         interrupt_on_timeout=False,
         startup_timeout=90,
         record_timing=False,
-        resources={"metadata": {"path": str(session.workdir)}},
+        resources={"metadata": {"path": str(session.workdir / "home")}},
     )
     with client.setup_kernel():
         bridge = Bridge(session.manager, request_timeout=limits.request_timeout)

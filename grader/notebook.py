@@ -22,6 +22,8 @@ import nbformat
 from grader.errors import SubmissionError
 
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
+#: Leading bytes of archives students submit by mistake: named, never unpacked.
+ARCHIVES = ((b"PK\x03\x04", "zip"), (b"\x1f\x8b", "gzip"), (b"7z\xbc\xaf", "7-Zip"))
 PARAMETERS_TAG = "parameters"
 INJECTED_TAG = "injected-parameters"
 
@@ -37,6 +39,13 @@ def read_submission(path: Path) -> tuple[nbformat.NotebookNode, bytes]:
             f"{path}: the notebook is {size / 2**20:.0f} MiB; clear its outputs and submit again"
         )
     raw = path.read_bytes()
+    if not raw.strip():
+        raise SubmissionError(f"{path}: the file is empty; save the notebook and submit again")
+    for magic, kind in ARCHIVES:
+        if raw.startswith(magic):
+            raise SubmissionError(
+                f"{path}: a {kind} archive, not a notebook; unpack it and submit the .ipynb file"
+            )
     try:
         text = raw.decode("utf-8-sig")
         data = json.loads(text)

@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from grader import __version__
+from grader import __version__, integrity
+from grader.config import Limits
 from grader.course import Assignment
 from grader.errors import SubmissionError
 from grader.execute import CapturedFigure, run_notebook
@@ -65,6 +66,8 @@ def grade(
     tier = data_tier(assignment)
     enforcement = runner.enforcement(limits)
     outcomes: list[TestOutcome] = []
+    flags: list[str] = []
+    limits_hit: list[str] = []
     execution: Execution | None = None
     figures: list[CapturedFigure] = []
     tests_s = 0.0
@@ -92,6 +95,8 @@ def grade(
                 execution, figures = run.execution, run.figures
                 context = {"tier": tier, "gpu_available": enforcement.gpu_available, "mode": mode}
                 outcomes, tests_s = run_tests(files, run.bridge, context, assignment.tests_root)
+                flags = integrity.collect(nb, assignment.name, run.bridge)
+                limits_hit = explain_breaches(session.breaches(), limits, execution)
         except Exception as exc:  # noqa: BLE001 - the kernel could not start or be driven
             grading_error = f"the notebook could not be run: {type(exc).__name__}: {exc}"[:1000]
 
@@ -126,11 +131,26 @@ def grade(
             execute_s=execution.duration_s if execution else 0.0,
             tests_s=round(tests_s, 3),
         ),
-        warnings=list(enforcement.warnings) if enforcement else [],
+        warnings=(list(enforcement.warnings) if enforcement else []) + limits_hit,
+        flags=flags,
         viva_questions=assignment.config.viva_questions,
         grading_error=grading_error,
     )
     return GradingRun(result, figures)
+
+
+def explain_breaches(breaches: list[str], limits: Limits, execution: Execution | None) -> list[str]:
+    """Name the limits the kernel ran into, in the stop reason when they stopped it."""
+    sizes = {
+        "memory limit": f"memory limit ({limits.memory_mb} MB)",
+        "process limit": f"process limit ({limits.processes} processes and threads)",
+    }
+    named = [sizes.get(b, b) for b in breaches]
+    if not named:
+        return []
+    if execution is not None and execution.stop_reason:
+        execution.stop_reason += f" (it reached the {' and the '.join(named)})"
+    return [f"the notebook reached the {name}" for name in named]
 
 
 def _public(tests: list[str]) -> bool:
@@ -189,6 +209,8 @@ def environment(enforcement: Enforcement | None) -> Environment:
         filesystem_private=bool(enforcement and enforcement.filesystem_private),
         memory_limit_mb=enforcement.memory_limit_mb if enforcement else None,
         cpu_limit_s=enforcement.cpu_limit_s if enforcement else None,
+        process_limit=enforcement.process_limit if enforcement else None,
+        disk_limit_mb=enforcement.disk_limit_mb if enforcement else None,
     )
 
 

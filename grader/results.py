@@ -124,6 +124,8 @@ class Environment(Model):
     filesystem_private: bool = False
     memory_limit_mb: int | None = None
     cpu_limit_s: int | None = None
+    process_limit: int | None = None
+    disk_limit_mb: int | None = None
 
 
 class Timings(Model):
@@ -148,6 +150,10 @@ class GradingResult(Model):
     environment: Environment
     timings: Timings
     warnings: list[str] = Field(default_factory=list)
+    flags: list[str] = Field(
+        default_factory=list,
+        description="Signs of tampering or a misfiled notebook, for the instructor's eyes only.",
+    )
     viva_questions: list[str] = Field(default_factory=list)
     grading_error: str | None = Field(
         None, description="Why grading could not finish; the criteria say what was not run."

@@ -234,6 +234,17 @@ def test_viva_questions_and_test_names_are_for_instructors_only():
         )
 
 
+def test_tampering_flags_are_for_instructors_only():
+    flag = "the grader's code inside the kernel was changed or removed: grader.probes.kernel.handle"
+    result = samples.mixed().model_copy(update={"flags": [flag, "<script>x</script>"]})
+    for text in (render_html(result), render_markdown(result)):
+        assert "Flagged for the instructor" not in text and "probes.kernel" not in text
+    html = render_html(result, "instructor")
+    assert "Flagged for the instructor" in html and "grader.probes.kernel.handle" in html
+    assert "<script>x</script>" not in html  # escaped like everything from a result
+    assert "grader.probes.kernel.handle" in render_markdown(result, "instructor")
+
+
 def test_student_view_data_never_holds_hidden_results():
     view = build_view(samples.mixed(), "student")
     hidden = next(c for c in view.criteria if c.name == "Backprop gradients")

@@ -101,6 +101,8 @@ def _dispatch(request: dict[str, Any]) -> Any:
 
         kwargs = resolve(wire.decode(request.get("kwargs", {"$dict": {}})))
         return library.run(request["probe"], kwargs)
+    if op == "integrity":
+        return integrity_digests()
     if op == "release":
         for ref_id in request.get("refs", []):
             _REFS.pop(ref_id, None)
@@ -108,12 +110,72 @@ def _dispatch(request: dict[str, Any]) -> Any:
     raise ValueError(f"unknown request {op!r}")
 
 
-def _encode_result(value: Any, mode: str) -> Any:
+def _encode_result(value: Any, mode: str, notes: list[str]) -> Any:
+    def keep_noting(obj: Any) -> wire.Ref:
+        notes.extend(suspicions(obj))
+        return keep(obj)
+
     if mode == "ref":
         return wire.encode(keep(value))
     if mode == "auto":
-        return wire.encode(value, to_ref=keep)
+        return wire.encode(value, to_ref=keep_noting)
     return wire.encode(value)
+
+
+def suspicions(obj: Any) -> list[str]:
+    """Signs that an object returned to a test was built to fool a comparison.
+
+    They do not change a verdict (comparisons are made outside, on plain data, so such
+    an object fails anyway); they tell the instructor that someone tried.
+    """
+    found = []
+    kind = type(obj)
+    try:
+        claimed = obj.__class__
+        if claimed is not kind:
+            found.append(
+                f"an object of type {kind.__qualname__[:60]} that claims to be a "
+                f"{getattr(claimed, '__qualname__', '?')[:60]} (its __class__ is overridden)"
+            )
+        if "__eq__" in vars(kind) and (obj == object()) is True:
+            found.append(
+                f"an object of type {kind.__qualname__[:60]} that equals anything (__eq__)"
+            )
+    except BaseException:  # noqa: BLE001 - a hostile property must not break the reply
+        found.append(f"an object of type {kind.__qualname__[:60]} that raises when inspected")
+    return found
+
+
+#: Modules whose functions must be the ones the grader ships, unpatched.
+GUARDED_MODULES = ("grader.probes.kernel", "grader.probes.wire", "grader.probes.library")
+
+
+def integrity_digests() -> dict[str, str]:
+    """``module.name -> digest`` of the bytecode of every guarded function and probe.
+
+    The grader computes the same digests from its own copy and flags any difference: a
+    replaced ``handle``, encoder or probe. Code running in the same process can defeat
+    any such check (it could patch this function too); it is a tripwire for the
+    instructor, not what verdicts rest on. See docs/security.md.
+    """
+    import hashlib
+    import marshal
+    import sys
+
+    digests = {}
+    for module_name in GUARDED_MODULES:
+        module = sys.modules.get(module_name)
+        if module is None:
+            continue
+        for name, value in list(vars(module).items()):
+            code = getattr(value, "__code__", None)
+            if code is not None:
+                digests[f"{module_name}.{name}"] = hashlib.sha256(marshal.dumps(code)).hexdigest()
+    library = sys.modules.get("grader.probes.library")
+    for name, func in list(getattr(library, "_PROBES", {}).items()):
+        code = getattr(func, "__code__", None)
+        digests[f"probe {name}"] = hashlib.sha256(marshal.dumps(code)).hexdigest() if code else "?"
+    return digests
 
 
 def _describe(exc: BaseException) -> dict[str, str]:
@@ -137,10 +199,13 @@ def handle(request_json: str) -> None:
     """Serve one request and publish the reply as display data."""
     request = json.loads(request_json)
     reply: dict[str, Any] = {"id": request.get("id")}
+    notes: list[str] = []
     try:
         value = _dispatch(request)
-        reply["value"] = _encode_result(value, request.get("result", "value"))
+        reply["value"] = _encode_result(value, request.get("result", "value"), notes)
         reply["ok"] = True
+        if notes:
+            reply["notes"] = notes[:10]
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # noqa: BLE001 - any student failure becomes a reply

@@ -116,6 +116,7 @@ class ReportView:
     environment: list[tuple[str, str]]
     timings: list[tuple[str, str]]
     viva_questions: list[str]
+    flags: list[str]  # instructor view only: signs of tampering, a misfiled notebook
     submission_details: list[tuple[str, str]]  # instructor view only
 
 
@@ -153,6 +154,7 @@ def build_view(result: GradingResult, view: View) -> ReportView:
             ("Running the tests", seconds(result.timings.tests_s)),
         ],
         viva_questions=[clean_text(q) for q in result.viva_questions] if instructor else [],
+        flags=[clean_text(f) for f in result.flags] if instructor else [],
         submission_details=_submission_details(result) if instructor else [],
     )
 

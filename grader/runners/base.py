@@ -7,6 +7,7 @@ and judging are other modules' jobs, so a new runner is a small file.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,8 @@ class Enforcement:
     cpu_limit_s: int | None
     pid_namespace: bool = False
     gpu_available: bool = False
+    process_limit: int | None = None
+    disk_limit_mb: int | None = None
     warnings: list[str] = field(default_factory=list)
 
 
@@ -39,6 +42,8 @@ class KernelSession:
     manager: AsyncKernelManager
     workdir: Path
     enforcement: Enforcement
+    #: Which limits the kernel ran into ("memory limit", "process limit"), asked after a run.
+    breaches: Callable[[], list[str]] = lambda: []
 
 
 class Runner(Protocol):

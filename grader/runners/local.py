@@ -14,6 +14,7 @@ folder, which both sides can see.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -31,6 +32,7 @@ from jupyter_client.manager import AsyncKernelManager
 from grader import kernels
 from grader.config import Limits
 from grader.runners.base import Enforcement, KernelSession
+from grader.runners.cgroups import KernelCgroup
 
 log = logging.getLogger(__name__)
 
@@ -69,14 +71,21 @@ def readable_roots() -> list[Path]:
     return sorted(resolved)
 
 
-def bubblewrap_argv(workdir: Path, limits: Limits) -> list[str]:
+def bubblewrap_argv(workdir: Path, limits: Limits, data: Path | None = None) -> list[str]:
+    """The sandbox: namespaces, read-only system paths, sized tmpfs for everything written.
+
+    The work folder on the host only holds the connection file and sockets; the kernel
+    works in ``home/``, a tmpfs of ``disk_mb`` mounted over it, as is /tmp: a notebook
+    that fills its disk fills that tmpfs, never the grader's disk.
+    """
+    disk = str(limits.disk_mb * 1024 * 1024)
     argv = ["bwrap", "--unshare-user", "--unshare-ipc", "--unshare-uts", "--unshare-pid"]
     argv += ["--die-with-parent", "--new-session"]
     if not limits.network:
         argv.append("--unshare-net")
     # The fresh /tmp comes first: binds below may live under /tmp (a checkout there, say)
     # and must land on top of it, not be hidden by it.
-    argv += ["--tmpfs", "/tmp"]
+    argv += ["--size", disk, "--tmpfs", "/tmp"]
     for path in SYSTEM_PATHS:
         p = Path(path)
         if p.is_symlink():
@@ -89,7 +98,13 @@ def bubblewrap_argv(workdir: Path, limits: Limits) -> list[str]:
     argv += ["--proc", "/proc", "--dev", "/dev"]
     for device in nvidia_devices():
         argv += ["--dev-bind", str(device), str(device)]
-    argv += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir)]
+    home = workdir / "home"
+    argv += ["--bind", str(workdir), str(workdir)]
+    argv += ["--size", disk, "--tmpfs", str(home), "--dir", str(home / "tmp")]
+    if data is not None:
+        argv += ["--ro-bind", str(data), str(home / "data")]
+    # bwrap's own root is an unsized tmpfs: read-only, so nothing fills memory through it.
+    argv += ["--remount-ro", "/", "--chdir", str(home)]
     return argv + _prlimit(limits)
 
 
@@ -102,11 +117,23 @@ def unshare_argv(limits: Limits) -> list[str]:
 
 def _prlimit(limits: Limits) -> list[str]:
     argv = ["prlimit", f"--cpu={limits.effective_cpu_seconds()}", "--core=0"]
+    # No single file beyond the disk allowance, wherever the notebook manages to write it.
+    argv.append(f"--fsize={limits.disk_mb * 1024 * 1024}")
     if not gpu_present():
         # CUDA reserves far more address space than it uses, so RLIMIT_AS would stop it
         # from starting; on GPU machines memory is left to the container runner.
         argv.append(f"--as={limits.memory_mb * 1024 * 1024}")
     return [*argv, "--"]
+
+
+@functools.cache
+def cgroups_writable() -> bool:
+    """Whether this process can make pids and memory cgroups (tried once, then remembered)."""
+    probe = KernelCgroup.create(256 * 1024 * 1024, 64)
+    if probe is None:
+        return False
+    probe.remove()
+    return True
 
 
 def nvidia_devices() -> list[Path]:
@@ -121,12 +148,13 @@ def gpu_present() -> bool:
 
 
 def kernel_environment(workdir: Path) -> dict[str, str]:
-    """A clean environment: no grader secrets, caches inside the work folder."""
+    """A clean environment: no grader secrets, caches inside the kernel's home."""
     env = {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
+    home = workdir / "home"
     env.update(
-        HOME=str(workdir),
-        TMPDIR=str(workdir / "tmp"),
-        MPLCONFIGDIR=str(workdir / ".matplotlib"),
+        HOME=str(home),
+        TMPDIR=str(home / "tmp"),
+        MPLCONFIGDIR=str(home / ".matplotlib"),
         MPLBACKEND="module://matplotlib_inline.backend_inline",
         PYTHONDONTWRITEBYTECODE="1",
         PYTHONNOUSERSITE="1",
@@ -148,10 +176,17 @@ class LocalRunner:
         confined = self.sandbox != "none"
         gpu = gpu_present()
         warnings = []
-        if confined and gpu:
+        cgroups = confined and cgroups_writable()
+        if confined and gpu and not cgroups:
             warnings.append(
-                "GPU machine: the kernel's memory is not limited (an address-space limit "
-                "stops CUDA); use the Docker runner for a memory limit"
+                "GPU machine without writable cgroups: the kernel's memory is not limited "
+                "(an address-space limit stops CUDA); use the Docker runner for a memory limit"
+            )
+        if confined and not cgroups:
+            warnings.append(
+                "no writable cgroup: the number of processes is not limited (as root, "
+                "RLIMIT_NPROC is ignored), and a kernel's leftover processes are reaped only "
+                "through its PID namespace"
             )
         if self.sandbox == "none":
             warnings.append(
@@ -168,10 +203,12 @@ class LocalRunner:
             sandbox=self.sandbox,
             network_blocked=confined and not limits.network,
             filesystem_private=self.sandbox == "bubblewrap",
-            memory_limit_mb=limits.memory_mb if confined and not gpu else None,
+            memory_limit_mb=limits.memory_mb if confined and (cgroups or not gpu) else None,
             cpu_limit_s=limits.effective_cpu_seconds() if confined else None,
             pid_namespace=self.sandbox == "bubblewrap",
             gpu_available=gpu,
+            process_limit=limits.processes if cgroups else None,
+            disk_limit_mb=limits.disk_mb if self.sandbox == "bubblewrap" else None,
             warnings=warnings,
         )
 
@@ -186,26 +223,43 @@ class LocalRunner:
         workdir = Path(
             tempfile.mkdtemp(prefix="dlg-", dir="/tmp" if Path("/tmp").is_dir() else None)
         )
+        cgroup = None
+        if enforcement.process_limit is not None:
+            # Tmpfs pages count as memory, so the cgroup leaves room for the disk allowance.
+            memory = (limits.memory_mb + 2 * limits.disk_mb) * 1024 * 1024
+            cgroup = KernelCgroup.create(memory, limits.processes)
         try:
-            (workdir / "tmp").mkdir()
-            if data is not None:
-                # A copy, not a bind: the student's code may change its data, never ours.
-                shutil.copytree(data, workdir / "data", symlinks=False)
-            manager = self._manager(workdir, limits, env or {})
-            yield KernelSession(manager=manager, workdir=workdir, enforcement=enforcement)
+            (workdir / "home" / "tmp").mkdir(parents=True)
+            if data is not None and self.sandbox != "bubblewrap":
+                # Without bubblewrap the data cannot be bound read-only: it gets a copy.
+                shutil.copytree(data, workdir / "home" / "data", symlinks=False)
+            manager = self._manager(workdir, limits, env or {}, data, cgroup)
+            yield KernelSession(
+                manager=manager,
+                workdir=workdir,
+                enforcement=enforcement,
+                breaches=cgroup.breaches if cgroup else lambda: [],
+            )
             if manager.has_kernel:
                 kernels.call(manager, "shutdown_kernel", now=True)
         finally:
+            if cgroup is not None:
+                cgroup.remove()  # kills whatever the kernel left running, daemons included
             shutil.rmtree(workdir, ignore_errors=True)
 
     def _manager(
-        self, workdir: Path, limits: Limits, extra_env: dict[str, str]
+        self,
+        workdir: Path,
+        limits: Limits,
+        extra_env: dict[str, str],
+        data: Path | None,
+        cgroup: KernelCgroup | None,
     ) -> AsyncKernelManager:
-        wrapper: list[str] = []
+        wrapper: list[str] = cgroup.enter_argv() if cgroup else []
         if self.sandbox == "bubblewrap":
-            wrapper = bubblewrap_argv(workdir, limits)
+            wrapper += bubblewrap_argv(workdir, limits, data)
         elif self.sandbox == "unshare":
-            wrapper = unshare_argv(limits)
+            wrapper += unshare_argv(limits)
         env = {**kernel_environment(workdir), **extra_env}
         if self.sandbox == "bubblewrap":
             # ipykernel exits when its parent pid changes, which in a PID namespace it
