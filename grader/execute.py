@@ -32,6 +32,42 @@ MAX_FIGURES = 20
 MAX_PNG_BYTES = 4 * 1024 * 1024
 MAX_PNG_SIDE = 4096
 MAX_STREAM_CHARS = 100_000
+#: Output one cell may accumulate while it runs (a 4 MiB PNG is 5.6 M base64 characters).
+MAX_CELL_OUTPUT_CHARS = 8_000_000
+
+
+class CappedClient(NotebookClient):
+    """nbclient, but a cell's outputs stop being stored once they pass a size.
+
+    nbclient keeps every output in memory until the cell ends, and ``_cap_streams``
+    trims only then: a cell printing gigabytes would hold them all in the grader. Here
+    outputs past the cap are dropped as they arrive, with one note saying so.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._output_chars: dict[int, int] = {}
+
+    def output(self, outs, msg, display_id, cell_index):  # noqa: ANN001, ANN201 - nbclient's
+        used = self._output_chars.get(cell_index, 0)
+        size = _message_chars(msg)
+        self._output_chars[cell_index] = used + size
+        if used + size <= MAX_CELL_OUTPUT_CHARS:
+            return super().output(outs, msg, display_id, cell_index)
+        if used <= MAX_CELL_OUTPUT_CHARS:
+            note = f"\n[... output past {MAX_CELL_OUTPUT_CHARS // 1_000_000} MB dropped ...]\n"
+            outs.append(nbformat.v4.new_output("stream", name="stderr", text=note))
+        return None
+
+
+def _message_chars(msg: dict) -> int:
+    """Characters an output message would add to the notebook (text and encoded data)."""
+    content = msg.get("content", {})
+    total = len(content.get("text", "")) if isinstance(content.get("text"), str) else 0
+    data = content.get("data")
+    if isinstance(data, dict):
+        total += sum(len(v) for v in data.values() if isinstance(v, str))
+    return total
 
 
 @dataclass
@@ -62,7 +98,7 @@ def run_notebook(
 
     ``on_cell(done, total)`` is called after each code cell, for progress display.
     """
-    client = NotebookClient(
+    client = CappedClient(
         nb,
         km=session.manager,
         timeout=limits.cell_timeout,

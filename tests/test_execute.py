@@ -4,8 +4,9 @@ import pytest
 
 from grader.bridge import StudentError
 from grader.config import Limits
+from grader.execute import MAX_STREAM_CHARS
 from grader.testing.fixture import KernelNotRunning
-from grader.testing.live import live_notebook
+from grader.testing.live import live_notebook, notebook_from_cells
 
 FAST = Limits(cell_timeout=3, notebook_timeout=30, request_timeout=3)
 
@@ -101,3 +102,14 @@ def test_figures_are_captured():
     with live_notebook(cells, FAST) as (_nb, run):
         pass
     assert len(run.figures) == 1 and run.figures[0].png.startswith(b"\x89PNG")
+
+
+def test_a_flood_of_output_is_dropped_as_it_arrives():
+    notebook = notebook_from_cells(
+        ["line = 'x' * 999\nfor _ in range(20_000):\n    print(line)", "after = 'ran'"]
+    )
+    with live_notebook(notebook, FAST) as (nb, _run):
+        assert nb.get("after") == "ran"
+    stored = sum(len(o.get("text", "")) for o in notebook.cells[0].outputs)
+    assert stored <= MAX_STREAM_CHARS + 200, "20 MB printed, at most the cap kept"
+    assert "dropped" in "".join(o.get("text", "") for o in notebook.cells[0].outputs)
