@@ -60,6 +60,7 @@ def main() -> None:
     Instructors:   grader grade submissions/*.ipynb --assignment lenet5
     Students:      grader check my_lenet5.ipynb
     Course authors: grader validate lenet5
+    Whole classes: grader batch submissions/ --assignment lenet5
     """
 
 
@@ -286,9 +287,10 @@ def run() -> None:
 
 
 def _register_course_commands() -> None:
-    from grader.cli_course import register
+    from grader import cli_batch, cli_course
 
-    register(main)
+    cli_course.register(main)
+    cli_batch.register(main)
 
 
 _register_course_commands()

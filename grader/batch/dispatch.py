@@ -1,0 +1,116 @@
+"""Where grading runs: a Dask cluster, local on loopback by default, or an existing one.
+
+The same code path serves both: ``Dispatcher`` submits one task per submission and
+yields results as they finish. A task grades one notebook in the worker process (which
+starts the sandboxed kernel there), writes its reports next to the batch's outputs and
+returns the results document as JSON text, validated again when it arrives.
+
+Work that needs a GPU asks for the Dask resource ``GPU=1`` when some worker offers it
+(``dask worker ADDRESS --resources GPU=1``); otherwise it is graded on any worker and its
+GPU criteria wait as "needs a GPU", as in a single ``grader grade``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Task:
+    """What a worker needs to grade one submission (plain strings: it crosses processes)."""
+
+    student: str
+    notebook: str
+    course: str
+    assignment: str
+    out_dir: str
+    sandbox: str = "auto"
+
+
+def grade_task(task: Task) -> str:
+    """Grade one submission in this worker; return its results document as JSON.
+
+    Never raises for the submission's faults (the pipeline turns them into a result); an
+    exception here means the grader itself failed, and the batch records that instead.
+    """
+    from grader.course import find_course
+    from grader.pipeline import grade, write_outputs
+    from grader.runners.local import LocalRunner
+
+    assignment = find_course(Path(task.course)).assignment(task.assignment)
+    runner = LocalRunner(None if task.sandbox == "auto" else task.sandbox)
+    run = grade(assignment, Path(task.notebook), runner=runner)
+    write_outputs(run, Path(task.out_dir), assignment.course.templates_dir)
+    return run.result.model_dump_json()
+
+
+def default_workers() -> int:
+    """Half the cores (a kernel and its BLAS threads keep about two busy), at least one."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+class Dispatcher:
+    """A Dask client on a local loopback cluster, or on the scheduler at ``address``."""
+
+    def __init__(self, workers: int, address: str | None = None) -> None:
+        from dask.distributed import Client, LocalCluster
+
+        self.cluster = None
+        if address:
+            self.client = Client(address, timeout="30s")
+        else:
+            self.cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                # Grading starts kernels (subprocesses): workers must not be daemonic.
+                worker_class="distributed.Nanny",
+                silence_logs=logging.ERROR,
+            )
+            self.client = Client(self.cluster)
+
+    @property
+    def description(self) -> str:
+        info = self.client.scheduler_info()
+        kind = "local cluster" if self.cluster else f"scheduler {info.get('address', '?')}"
+        return f"{kind}, {len(info.get('workers', {}))} worker(s)"
+
+    def gpu_workers(self) -> int:
+        workers = self.client.scheduler_info().get("workers", {}).values()
+        return sum(1 for w in workers if w.get("resources", {}).get("GPU", 0) >= 1)
+
+    def run(self, tasks: list[Task], needs_gpu: bool) -> Iterator[tuple[Task, str | None, str]]:
+        """Yield (task, results JSON or None, error text) as each task finishes."""
+        from dask.distributed import as_completed
+
+        resources = {"GPU": 1} if needs_gpu and self.gpu_workers() else None
+        futures = {}
+        for task in tasks:
+            future = self.client.submit(
+                grade_task,
+                task,
+                key=f"grade-{task.student}-{os.urandom(4).hex()}",
+                resources=resources,
+                pure=False,
+                retries=0,
+            )
+            futures[future] = task
+        for future in as_completed(futures):
+            task = futures[future]
+            try:
+                yield task, future.result(), ""
+            except Exception as exc:  # noqa: BLE001 - the grader failed, not the student
+                yield task, None, f"{type(exc).__name__}: {exc}"[:500]
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()

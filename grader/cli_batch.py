@@ -1,0 +1,163 @@
+"""``grader batch``: grade a class's submissions in parallel, into a gradebook that resumes.
+
+Registered on the main ``grader`` group by :mod:`grader.cli`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from grader.batch.dispatch import Dispatcher, default_workers
+from grader.batch.gradebook import Gradebook
+from grader.batch.run import plan, run_batch, scratch
+from grader.batch.submissions import DEFAULT_PATTERN, Roster
+from grader.cli_course import course_option
+from grader.config import OUTPUT_ROOT
+from grader.course import find_course
+
+console = Console(stderr=True)
+
+
+@click.command("batch")
+@click.argument("submissions", type=click.Path(exists=True, path_type=Path))
+@click.option("-a", "--assignment", "name", required=True, help="The assignment to grade.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=default_workers,
+    show_default="half the cores",
+    help="Submissions graded at once (local cluster only).",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Send the work to this Dask scheduler (tcp://host:8786) instead of a local cluster.",
+)
+@click.option(
+    "--pattern",
+    default=DEFAULT_PATTERN,
+    show_default=True,
+    help="Regex with a group named id that finds the student id in a file or folder name, "
+    r"e.g. 'lab3_(?P<id>s\d+)'.",
+)
+@click.option(
+    "--roster",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV of the class (an id column): submissions from anyone else are an error.",
+)
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help=f"Output folder: one folder per student and gradebook.sqlite. "
+    f"Default: {OUTPUT_ROOT}/ASSIGNMENT/",
+)
+@click.option("--regrade", is_flag=True, help="Grade everything again, even unchanged notebooks.")
+@click.option(
+    "--sandbox",
+    type=click.Choice(["auto", "bubblewrap", "unshare", "none"]),
+    default="auto",
+    show_default=True,
+    help="How workers confine the kernels.",
+)
+@course_option
+def batch_command(
+    submissions, name, workers, scheduler, pattern, roster, out, regrade, sandbox, course
+) -> None:
+    """Grade every notebook in SUBMISSIONS (a folder or a zip) for one assignment.
+
+    SUBMISSIONS holds one notebook per student (the file name gives the id) or one folder
+    per student. Results go into a gradebook (OUT/gradebook.sqlite) the moment each is
+    graded: run the same command again and only new or changed notebooks are graded, so
+    a batch that was stopped, even killed, carries on where it was.
+
+    \b
+    Examples:
+      grader batch submissions/ -a backprop --workers 2
+      grader batch class.zip -a lenet5 --roster roster.csv --pattern 'lenet5_(?P<id>s\\d+)'
+      grader batch submissions/ -a lenet5 --scheduler tcp://10.0.0.5:8786
+    """
+    assignment = find_course(course).assignment(name)
+    out = out or OUTPUT_ROOT / assignment.name
+    with Gradebook(out / "gradebook.sqlite") as gradebook, scratch() as workdir:
+        batch = plan(
+            assignment,
+            submissions,
+            gradebook,
+            workdir,
+            pattern,
+            Roster.read(roster) if roster else None,
+            regrade,
+        )
+        console.print(
+            f"{len(batch.submissions)} submission(s): {len(batch.to_grade)} to grade, "
+            f"{len(batch.skipped)} already in the gradebook"
+        )
+        if batch.to_grade:
+            _grade(assignment, batch, gradebook, out, workers, scheduler, sandbox)
+        _summary(gradebook, assignment.name, out)
+
+
+def _grade(assignment, batch, gradebook, out, workers, scheduler, sandbox) -> None:
+    dispatcher = Dispatcher(workers, scheduler)
+    console.print(f"grading on a {dispatcher.description}")
+    total = len(batch.to_grade)
+    counts = {"failed": 0}
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("failed {task.fields[failed]}  running {task.fields[running]}"),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+        console=console,
+    ) as progress:
+        bar = progress.add_task(assignment.name, total=total, failed=0, running=0)
+        running = min(total, workers if not scheduler else total)
+        progress.update(bar, running=running)
+
+        def on_result(student, result) -> None:
+            counts["failed"] += bool(result.grading_error)
+            done = int(progress.tasks[0].completed) + 1
+            progress.update(
+                bar, advance=1, failed=counts["failed"], running=min(running, total - done)
+            )
+
+        try:
+            run_batch(assignment, batch, gradebook, out, dispatcher, sandbox, on_result)
+        finally:
+            dispatcher.close()
+
+
+def _summary(gradebook: Gradebook, assignment: str, out: Path) -> None:
+    final = gradebook.final(assignment)
+    table = Table(title=f"{assignment}: {len(final)} student(s)")
+    for column in ("student", "score", "attempts", "note"):
+        table.add_column(column)
+    for attempt in final:
+        note = attempt.grading_error or ("flagged for review" if attempt.flagged else "")
+        table.add_row(
+            attempt.student,
+            f"{attempt.points:g}/{attempt.max_points:g}",
+            str(len(gradebook.attempts(assignment, attempt.student))),
+            note[:70],
+        )
+    console.print(table)
+    console.print(f"gradebook: {gradebook.path}\nreports:   {out}/STUDENT/report.html")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(batch_command)

@@ -1,0 +1,140 @@
+"""``grader batch`` end to end on real Dask clusters and real kernels (the toy course).
+
+A batch killed with SIGKILL half-way resumes without regrading or losing anything, and
+the same submissions graded through a scheduler with two separately started worker
+processes on loopback get the same scores as on the embedded local cluster.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from dask.distributed import Client
+
+pytestmark = pytest.mark.slow
+
+TOY = Path(__file__).parent / "fixtures" / "toy_course"
+GRADER = [sys.executable, "-c", "from grader.cli import run; run()"]
+
+
+def make_class(folder: Path, count: int, pause_s: float) -> None:
+    """``count`` submissions: the toy solution, a few with a wrong scale, each distinct."""
+    folder.mkdir(parents=True)
+    for index in range(count):
+        nb = nbformat.read(TOY / "solutions" / "toy.ipynb", as_version=4)
+        if index % 4 == 3:
+            nb.cells.append(nbformat.v4.new_code_cell("def scale(x, k):\n    return x"))
+        nb.cells.append(nbformat.v4.new_code_cell(f"import time\ntime.sleep({pause_s})  # {index}"))
+        nbformat.write(nb, folder / f"s{index:02d}.ipynb")
+
+
+def batch(subs: Path, out: Path, *extra: str, **kwargs) -> subprocess.Popen:
+    argv = [*GRADER, "batch", str(subs), "-a", "toy", "--course", str(TOY), "-o", str(out)]
+    return subprocess.Popen(
+        [*argv, *extra], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kwargs
+    )
+
+
+def rows(out: Path) -> list[tuple[str, float]]:
+    path = out / "gradebook.sqlite"
+    if not path.exists():
+        return []
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT student, points FROM attempts ORDER BY student").fetchall()
+
+
+def test_a_killed_batch_resumes_without_regrading_or_losing(tmp_path):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    make_class(subs, 10, pause_s=1.5)
+    first = batch(subs, out, "--workers", "2", start_new_session=True)
+    deadline = time.monotonic() + 120
+    while len(rows(out)) < 3 and time.monotonic() < deadline and first.poll() is None:
+        time.sleep(0.2)
+    before = rows(out)
+    assert 3 <= len(before) < 10, f"the batch should be midway, has {len(before)}"
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
+    second = batch(subs, out, "--workers", "2")
+    text = second.communicate(timeout=300)[0].decode()
+    assert second.returncode == 0, text
+    assert f"{10 - len(before)} to grade, {len(before)} already in the gradebook" in text
+    after = rows(out)
+    assert [s for s, _ in after] == [f"s{i:02d}" for i in range(10)], "one attempt each"
+    assert set(before) <= set(after), "nothing graded before the kill was redone or lost"
+    assert {p for s, p in after if int(s[1:]) % 4 == 3} == {6.0}
+    assert {p for s, p in after if int(s[1:]) % 4 != 3} == {9.0}
+    again = batch(subs, out)
+    assert "0 to grade, 10 already" in again.communicate(timeout=120)[0].decode()
+
+
+def test_a_scheduler_with_two_worker_processes_gives_the_same_scores(tmp_path):
+    subs = tmp_path / "subs"
+    make_class(subs, 6, pause_s=0)
+    local = batch(subs, tmp_path / "local", "--workers", "2")
+    assert local.wait(timeout=300) == 0
+    scheduler_file = tmp_path / "scheduler.json"
+    dask = [sys.executable, "-m", "distributed.cli"]
+    started = [
+        subprocess.Popen(
+            [
+                *dask[:2],
+                "distributed.cli.dask_scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                str(scheduler_file),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    ]
+    try:
+        for _ in range(100):
+            if scheduler_file.exists():
+                break
+            time.sleep(0.1)
+        for _ in range(2):
+            started.append(
+                subprocess.Popen(
+                    [
+                        *dask[:2],
+                        "distributed.cli.dask_worker",
+                        "--scheduler-file",
+                        str(scheduler_file),
+                        "--nthreads",
+                        "1",
+                        "--nworkers",
+                        "1",
+                        "--no-dashboard",
+                        "--host",
+                        "127.0.0.1",
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        address = json.loads(scheduler_file.read_text())["address"]
+        with Client(address, timeout="30s") as client:
+            client.wait_for_workers(2, timeout=60)
+        remote = batch(subs, tmp_path / "remote", "--scheduler", address)
+        text = remote.communicate(timeout=300)[0].decode()
+        assert remote.returncode == 0, text
+        assert "2 worker(s)" in text
+    finally:
+        for process in reversed(started):
+            process.terminate()
+            process.wait(timeout=30)
+    assert rows(tmp_path / "remote") == rows(tmp_path / "local")
+    assert len(rows(tmp_path / "local")) == 6
