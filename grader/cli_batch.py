@@ -23,6 +23,7 @@ from grader.batch.dispatch import Dispatcher, default_workers
 from grader.batch.gradebook import Gradebook
 from grader.batch.run import plan, run_batch, scratch
 from grader.batch.submissions import DEFAULT_PATTERN, Roster
+from grader.batch.summary import write_summary
 from grader.cli_course import course_option
 from grader.config import OUTPUT_ROOT
 from grader.course import find_course
@@ -108,6 +109,8 @@ def batch_command(
         if batch.to_grade:
             _grade(assignment, batch, gradebook, out, workers, scheduler, sandbox)
         _summary(gradebook, assignment.name, out)
+        if batch.submissions:
+            console.print(f"class summary: {write_summary(gradebook, assignment.name, out)}")
 
 
 def _grade(assignment, batch, gradebook, out, workers, scheduler, sandbox) -> None:

@@ -8,13 +8,13 @@ page and its figure actually draw.
 
 from __future__ import annotations
 
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
 import matplotlib
 import numpy as np
 import pytest
+from browser import run_chromium
 
 from grader.report import samples
 from grader.report.render import write_reports
@@ -62,20 +62,6 @@ def report_dir(tmp_path_factory) -> Path:
     execution = result.execution.model_copy(update={"figures": [figure]})
     write_reports(result.model_copy(update={"execution": execution}), out)
     return out
-
-
-def run_chromium(chromium: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
-    command = [
-        chromium,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        f"--user-data-dir={profile}",
-        "--hide-scrollbars",
-        *args,
-    ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
 
 
 @pytest.mark.parametrize("page", ["report.html", "report.instructor.html"])
