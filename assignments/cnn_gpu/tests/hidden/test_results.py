@@ -1,0 +1,71 @@
+"""Hidden tests for the GPU CNN lab: the trained model and what the notebook recorded.
+
+The held-out images are the grader's own image-folder tree (``write_image_folder`` with a
+seed the notebook never uses, read back with ``read_image_folder`` and standardised as
+the notebook does): the same kind of pictures, new colours, sizes and positions, from
+source digits no training image uses. Only the images enter the kernel; the labels stay
+in this process. The accuracy is scored in bands (rubrics/cnn_gpu.yaml); the pass mark
+below is the full-credit band, calibrated from the reference solution
+(docs/calibration.md).
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from grader import checks
+from grader.datasets import read_image_folder, write_image_folder
+
+HELD_OUT_IMAGES, HELD_OUT_SEED = 400, 4_242
+#: Full-credit accuracy with the grading parameters of assignment.yaml (offline data only:
+#: the image tree is always the generated one).
+PASS_MARK = 0.85
+
+
+def standardize_images(images: np.ndarray) -> np.ndarray:
+    """The notebook's fixed transform: per image and channel, zero mean and unit spread."""
+    mean = images.mean(axis=(2, 3), keepdims=True)
+    std = images.std(axis=(2, 3), keepdims=True)
+    return ((images - mean) / (std + 1e-5)).astype(np.float32)
+
+
+def held_out_images() -> tuple[np.ndarray, np.ndarray]:
+    with tempfile.TemporaryDirectory() as folder:
+        root = write_image_folder(
+            Path(folder), n_train=0, n_test=HELD_OUT_IMAGES, seed=HELD_OUT_SEED
+        )
+        images, labels, names = read_image_folder(root / "test")
+    assert names == ["eight", "three"], f"unexpected classes {names}"
+    return standardize_images(images), labels
+
+
+def test_accuracy(nb):
+    assert nb.exists("model"), "the notebook has no trained `model`: run the training cell"
+    x, y = held_out_images()
+    value = checks.accuracy(nb, "model", x, y)
+    checks.expect_accuracy_at_least(
+        value, PASS_MARK, what=f"accuracy on {HELD_OUT_IMAGES} held-out images"
+    )
+
+
+def test_loss_history(nb):
+    assert nb.exists("history"), "the notebook has no `history`: keep one mean loss per epoch"
+    raw, epochs = nb.get("history"), nb.get("EPOCHS")
+    try:
+        history = [float(v) for v in raw]
+    except (TypeError, ValueError):
+        raise AssertionError(
+            "`history` must be a list of numbers, one mean loss per epoch"
+        ) from None
+    assert len(history) == epochs, (
+        f"`history` has {len(history)} entries but EPOCHS is {epochs}: one per epoch"
+    )
+    checks.expect_loss_decrease(history, k=1, what="loss in `history`")
+    reported = nb.get("test_accuracy") if nb.exists("test_accuracy") else None
+    assert type(reported) in (int, float) and math.isfinite(reported) and 0 <= reported <= 1, (
+        f"`test_accuracy` must be a number in [0, 1], not {reported!r:.40}"
+    )
