@@ -61,6 +61,7 @@ def main() -> None:
     Students:      grader check my_lenet5.ipynb
     Course authors: grader validate lenet5
     Whole classes: grader batch submissions/ --assignment lenet5
+    Platforms:     grader export --assignment lenet5 --format canvas --roster roster.csv
     """
 
 
@@ -287,10 +288,11 @@ def run() -> None:
 
 
 def _register_course_commands() -> None:
-    from grader import cli_batch, cli_course
+    from grader import cli_batch, cli_course, cli_export
 
     cli_course.register(main)
     cli_batch.register(main)
+    cli_export.register(main)
 
 
 _register_course_commands()

@@ -74,6 +74,9 @@ def test_roster_checks_ids_columns_and_duplicates(tmp_path):
     assert read.rows["s1"]["Student"] == "Ann"
     with pytest.raises(BatchInputError, match="not in .*roster.csv: s9"):
         discover(tmp_path / "subs", tmp_path, roster=read)
+    canvas = tmp_path / "canvas.csv"
+    canvas.write_text("Student,ID,SIS User ID\nPoints Possible,,\nAnn,101,s1\n")
+    assert list(Roster.read(canvas).rows) == ["101"], "Canvas's Points Possible row is skipped"
     (tmp_path / "bad.csv").write_text("name,section\nAnn,A\n")
     with pytest.raises(BatchInputError, match="no student id column"):
         Roster.read(tmp_path / "bad.csv")

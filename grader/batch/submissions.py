@@ -59,6 +59,8 @@ class Roster:
                 rows: dict[str, dict[str, str]] = {}
                 for number, row in enumerate(reader, start=2):
                     student = (row.get(column) or "").strip()
+                    if not student and "Points Possible" in row.values():
+                        continue  # the second row of a Canvas gradebook export
                     if not student:
                         raise BatchInputError(f"{path}, line {number}: the {column} is empty")
                     if student in rows:
