@@ -43,5 +43,7 @@ def test_keras_probe_names_are_declared_in_source():
         for module in library.GROUPS["keras"]
     )
     names = ["param_counts", "layer_params", "output_shapes", "layer_shapes", "predict_classes"]
+    names += ["compile_settings", "figure_curves", "weight_digests", "optimizer_coverage"]
+    names += ["tf_values"]
     for name in [*names, "train_losses"]:
         assert f'@probe("keras.{name}")' in text, name

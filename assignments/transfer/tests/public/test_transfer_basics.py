@@ -1,0 +1,49 @@
+"""Public checks for the transfer lab: the pretrained base, the lab's model, the few images.
+
+Run them yourself with ``grader check your_notebook.ipynb``. Passing them does not mean
+full marks: the hidden tests call your functions with their own data, their own copy of
+the base and other numbers of classes, and check which weights move when you train.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader import checks
+
+BASE_PARAMS = 4_800  # conv1 3*3*1*16 + 16 = 160, conv2 3*3*16*32 + 32 = 4,640
+#: The lab's model: the base, Dense(64) on 800 features (51,264), Dense(5) (325).
+LAB_MODEL_PARAMS = 56_389
+NEAR_MISSES = {
+    56_714: "a 10-class output layer: the new task has 5 classes (the digits 5-9)",
+    4_965: "no hidden layer: the head is Dense(64, relu) and then Dense(5, softmax)",
+    4_800: "no head at all",
+}
+
+
+def test_base_and_lab_model(nb):
+    assert nb.exists("base"), "the notebook has no `base`: run the cell that loads data/base.keras"
+    base = checks.param_counts(nb, "base")
+    checks.expect_param_count(base, BASE_PARAMS, what="parameters in `base`")
+    checks.expect_layer_param_counts(checks.layer_param_counts(nb, "base"), [160, 4_640])
+    assert nb.exists("model"), "the notebook has no `model`: build it with build_transfer_model"
+    shapes = checks.output_shapes(nb, "model", [(1, 28, 28, 1), (8, 28, 28, 1)])
+    checks.expect_output_shapes(shapes, lambda shape: (shape[0], 5))
+    counts = checks.param_counts(nb, "model")
+    checks.expect_param_count(counts, LAB_MODEL_PARAMS, NEAR_MISSES)
+
+
+def test_few_shot_training_images(nb):
+    per_class = nb.get("PER_CLASS")
+    x = np.asarray(nb.get("x_train"))
+    y = np.asarray(nb.get("y_train"))
+    assert x.shape == (5 * per_class, 28, 28, 1), (
+        f"x_train has shape {x.shape}, expected ({5 * per_class}, 28, 28, 1): "
+        f"{per_class} images of each of the digits 5-9, with a channel axis"
+    )
+    assert y.shape == (5 * per_class,) and y.dtype.kind in "iu", (
+        f"y_train must hold {5 * per_class} integer labels, got shape {y.shape} ({y.dtype})"
+    )
+    assert sorted(set(y.tolist())) == [0, 1, 2, 3, 4] and np.all(
+        np.bincount(y, minlength=5) == per_class
+    ), f"y_train must hold the labels 0-4 (the digits 5-9 relabelled), {per_class} of each"
