@@ -69,7 +69,9 @@ def release_files(assignment: Assignment) -> dict[str, Path | str]:
     data = assignment.folder / "data"
     for path in sorted(data.rglob("*")) if data.is_dir() else []:
         if path.is_file():
-            files[f"{name}/data/{path.relative_to(data).as_posix()}"] = path
+            relative = path.relative_to(data).as_posix()
+            files[f"{name}/data/{relative}"] = path  # beside the notebook, for the student
+            files[f"{course}/data/{relative}"] = path  # where `grader check` gives it the kernel
     checkable = checkable_rubric(assignment)
     if checkable is not None:
         files[f"{name}/rubrics/{name}.yaml"] = yaml.safe_dump(checkable, sort_keys=False)

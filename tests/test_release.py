@@ -88,3 +88,14 @@ def test_students_can_check_inside_the_release(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "Public tests only" in done.stderr and "failed" not in done.stdout
+
+
+def test_data_files_reach_the_student_and_the_released_course(tmp_path):
+    """transfer ships its pretrained base: beside the notebook, and where `check` finds it."""
+    folder, _ = build_release(COURSE.assignment("transfer"), tmp_path)
+    assert (folder / "data" / "base.keras").is_file()
+    released = find_course(folder).assignment("transfer")
+    assert released.data_folder is not None
+    assert (released.data_folder / "base.keras").read_bytes() == (
+        folder / "data" / "base.keras"
+    ).read_bytes()

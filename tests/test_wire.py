@@ -26,6 +26,13 @@ def test_plain_values_roundtrip():
     assert got["arr"].shape == (2, 3) and got["arr"].dtype == np.arange(1).dtype
 
 
+def test_zero_dimensional_and_strided_arrays_keep_their_shape():
+    scalar = roundtrip({"s": np.array(3.5, dtype=np.float32)})["s"]
+    assert scalar.shape == () and scalar.dtype == np.float32 and scalar == 3.5
+    strided = roundtrip(np.arange(12).reshape(3, 4)[:, ::2])
+    assert strided.shape == (3, 2) and strided.tolist() == [[0, 2], [4, 6], [8, 10]]
+
+
 def test_object_arrays_are_refused_on_both_sides():
     with pytest.raises(wire.Unencodable):
         wire.encode(np.array([object()]))

@@ -115,7 +115,7 @@ def _as_plain_array(value: Any) -> np.ndarray | None:
             return None
     if array.dtype.kind not in ARRAY_KINDS:
         raise Unencodable(f"arrays of dtype {array.dtype} cannot be transferred")
-    return np.ascontiguousarray(array)
+    return np.require(array, requirements="C")  # keeps 0-d arrays 0-d, unlike ascontiguousarray
 
 
 def _npy_b64(array: np.ndarray) -> str:

@@ -158,7 +158,7 @@ def kernel_environment(workdir: Path) -> dict[str, str]:
         MPLBACKEND="module://matplotlib_inline.backend_inline",
         PYTHONDONTWRITEBYTECODE="1",
         PYTHONNOUSERSITE="1",
-        TF_CPP_MIN_LOG_LEVEL="2",
+        TF_CPP_MIN_LOG_LEVEL="3",
         DLGRADER_KERNEL="1",
     )
     return env
