@@ -58,7 +58,9 @@ from grader.checks.seeding import (
 )
 from grader.checks.training import (
     current_loss,
+    epoch_history,
     expect_loss_decrease,
+    expect_training_lowers_loss,
     make_loader,
     make_loss_fn,
     make_optimizer,
@@ -85,7 +87,9 @@ __all__ = [
     "expect_jacobians_match",
     "expect_layer_param_counts",
     "expect_layer_shapes",
+    "epoch_history",
     "expect_loss_decrease",
+    "expect_training_lowers_loss",
     "expect_model_on",
     "expect_output_shapes",
     "expect_param_count",

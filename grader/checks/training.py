@@ -10,7 +10,7 @@ build kernel objects so a test can call the student's own loop instead, e.g.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -115,6 +115,58 @@ def expect_loss_decrease(
         f"the {what} did not decrease{required}: mean of the first {span} {fmt_number(first)}, "
         f"of the last {span} {fmt_number(last)}"
     )
+
+
+def expect_training_lowers_loss(
+    nb: Notebook,
+    model: KernelObject,
+    x: np.ndarray,
+    y: np.ndarray,
+    train: Callable[[], object],
+    *,
+    loss: str = "cross_entropy",
+    min_relative_drop: float = 0.0,
+    what: str = "loss before and after training",
+) -> tuple[float, float]:
+    """Measure the loss, run ``train()`` (the student's loop), measure again: it must drop.
+
+    Both values are recorded (``loss_before``, ``loss_after``) for the report. ``train``
+    is a callable so the test decides how the student's function is called.
+    """
+    before = current_loss(nb, model, x, y, loss=loss)
+    train()
+    after = current_loss(nb, model, x, y, loss=loss)
+    nb.record("loss_before", before)
+    nb.record("loss_after", after)
+    expect_loss_decrease([before, after], k=1, min_relative_drop=min_relative_drop, what=what)
+    return before, after
+
+
+def epoch_history(
+    nb: Notebook,
+    name: str = "history",
+    epochs: int | None = None,
+    *,
+    missing_hint: str = "keep one mean loss per epoch",
+) -> list[float]:
+    """The notebook's per-epoch list ``name``: numbers, exactly one per epoch.
+
+    ``epochs`` defaults to the notebook's ``EPOCHS`` (the grading parameter). The
+    messages say which of the three things is wrong: missing, not numbers, wrong length.
+    """
+    if not nb.exists(name):
+        raise AssertionError(f"the notebook has no `{name}`: {missing_hint}")
+    raw = nb.get(name)
+    try:
+        values = [float(v) for v in raw]
+    except (TypeError, ValueError):
+        raise AssertionError(f"`{name}` must be a list of numbers, one per epoch") from None
+    epochs = nb.get("EPOCHS") if epochs is None else epochs
+    if len(values) != epochs:
+        raise AssertionError(
+            f"`{name}` has {len(values)} entries but EPOCHS is {epochs}: one per epoch"
+        )
+    return values
 
 
 def make_loader(

@@ -10,6 +10,7 @@ from grader.checks import (
     accuracy,
     accuracy_of,
     current_loss,
+    epoch_history,
     expect_accuracy_at_least,
     expect_batches_on,
     expect_batches_on_model_device,
@@ -19,6 +20,7 @@ from grader.checks import (
     expect_repeatable,
     expect_reported_accuracy,
     expect_step_ran,
+    expect_training_lowers_loss,
     make_loader,
     make_loss_fn,
     make_optimizer,
@@ -107,6 +109,10 @@ def evaluate_hard_coded(model, loader, device):
     return 0.99
 
 X_KERNEL = torch.randn(50, 4)
+EPOCHS = 3
+history = [1.2, 0.9, 0.7]
+short_history = [1.2, 0.9]
+text_history = ["low", "lower", "lowest"]
 """
 ]
 
@@ -315,3 +321,33 @@ def test_gpu_training_step_uses_the_gpu(nb):
     )  # fmt: skip
     with pytest.raises(AssertionError, match="batches reached the model on cpu"):
         expect_batches_on(forgetful, "cuda")
+
+
+def test_training_must_lower_the_loss_and_both_values_are_recorded(nb):
+    x, y = blobs()
+    loader = make_loader(nb, x, y, batch_size=32, shuffle=True, seed=1)
+    loss_fn = make_loss_fn(nb, "cross_entropy")
+    device = nb.call("get_device")
+
+    def run(model, loop):
+        optimizer = make_optimizer(nb, model, "sgd", lr=0.05)
+        return lambda: [nb.call(loop, model, loader, optimizer, loss_fn, device) for _ in range(3)]
+
+    good = nb.call("make_mlp")
+    before, after = expect_training_lowers_loss(nb, good, x, y, run(good, "train_one_epoch"))
+    assert after < before
+    stuck = nb.call("make_mlp")
+    with pytest.raises(AssertionError, match="did not decrease by at least 10%"):
+        expect_training_lowers_loss(
+            nb, stuck, x, y, run(stuck, "train_one_epoch_without_step"), min_relative_drop=0.1
+        )
+
+
+def test_epoch_history_names_what_is_wrong(nb):
+    assert epoch_history(nb, "history") == [1.2, 0.9, 0.7]
+    with pytest.raises(AssertionError, match="has 2 entries but EPOCHS is 3"):
+        epoch_history(nb, "short_history")
+    with pytest.raises(AssertionError, match="must be a list of numbers"):
+        epoch_history(nb, "text_history")
+    with pytest.raises(AssertionError, match="no `losses`: keep them"):
+        epoch_history(nb, "losses", missing_hint="keep them")

@@ -180,15 +180,7 @@ def _reported(nb, name: str) -> float:
 
 
 def test_reported_results(nb):
-    assert nb.exists("history"), "the notebook has no `history`: keep train_autoencoder's losses"
-    try:
-        history = [float(v) for v in nb.get("history")]
-    except (TypeError, ValueError):
-        raise AssertionError("`history` must be a list of numbers, one per epoch") from None
-    epochs = nb.get("EPOCHS")
-    assert len(history) == epochs, (
-        f"`history` has {len(history)} entries but EPOCHS is {epochs}: one mean loss per epoch"
-    )
+    history = checks.epoch_history(nb, missing_hint="keep train_autoencoder's losses")
     checks.expect_loss_decrease(history, k=1, what="loss in `history`")
     data = data_of(nb)
     is_anomaly = data.y_test == ANOMALY_DIGIT

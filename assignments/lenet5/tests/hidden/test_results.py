@@ -28,17 +28,7 @@ def test_accuracy(nb):
 
 
 def test_loss_history(nb):
-    assert nb.exists("history"), "the notebook has no `history`: keep one mean loss per epoch"
-    raw, epochs = nb.get("history"), nb.get("EPOCHS")
-    try:
-        history = [float(v) for v in raw]
-    except (TypeError, ValueError):
-        raise AssertionError(
-            "`history` must be a list of numbers, one mean loss per epoch"
-        ) from None
-    assert len(history) == epochs, (
-        f"`history` has {len(history)} entries but EPOCHS is {epochs}: one per epoch"
-    )
+    history = checks.epoch_history(nb)
     checks.expect_loss_decrease(history, k=1, what="loss in `history`")
     reported = nb.get("test_accuracy") if nb.exists("test_accuracy") else None
     assert type(reported) in (int, float) and math.isfinite(reported) and 0 <= reported <= 1, (

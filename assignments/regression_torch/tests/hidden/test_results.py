@@ -70,15 +70,7 @@ def test_predictions_can_be_negative(nb):
 
 
 def test_loss_history(nb):
-    assert nb.exists("history"), "the notebook has no `history`: keep one mean loss per epoch"
-    raw, epochs = nb.get("history"), nb.get("EPOCHS")
-    try:
-        history = [float(v) for v in raw]
-    except (TypeError, ValueError):
-        raise AssertionError("`history` must be a list of numbers, one loss per epoch") from None
-    assert len(history) == epochs, (
-        f"`history` has {len(history)} entries but EPOCHS is {epochs}: one per epoch"
-    )
+    history = checks.epoch_history(nb)
     checks.expect_loss_decrease(history, k=3, what="loss in `history`")
     for name in ("test_mse", "baseline_mse"):
         value = nb.get(name) if nb.exists(name) else None

@@ -60,16 +60,8 @@ def test_rnn_beats_last_value(nb):
 
 
 def test_loss_histories(nb):
-    epochs = nb.get("EPOCHS")
     for name in ("rnn_history", "lstm_history"):
-        assert nb.exists(name), f"the notebook has no `{name}`: keep one mean loss per epoch"
-        try:
-            history = [float(v) for v in nb.get(name)]
-        except (TypeError, ValueError):
-            raise AssertionError(f"`{name}` must be a list of numbers, one per epoch") from None
-        assert len(history) == epochs, (
-            f"`{name}` has {len(history)} entries but EPOCHS is {epochs}: one per epoch"
-        )
+        history = checks.epoch_history(nb, name)
         checks.expect_loss_decrease(history, k=3, what=f"loss in `{name}`")
     for name in ("rnn_test_mse", "lstm_test_mse", "naive_mse"):
         value = nb.get(name) if nb.exists(name) else None
