@@ -41,7 +41,14 @@ def tampered_code(bridge: Bridge) -> list[str]:
         return ["the kernel answered the integrity check with something else than digests"]
     ours = kernel.integrity_digests()
     changed = sorted(k for k in ours.keys() & seen.keys() if seen[k] != ours[k])
-    missing = sorted(k for k in ours.keys() - seen.keys() if not k.startswith("probe "))
+    # A module the kernel never imported (no probe was asked for) is not missing; a name
+    # gone from a module it did import was deleted.
+    loaded = {k.rsplit(".", 1)[0] for k in seen if not k.startswith("probe ")}
+    missing = sorted(
+        k
+        for k in ours.keys() - seen.keys()
+        if not k.startswith("probe ") and k.rsplit(".", 1)[0] in loaded
+    )
     if not changed and not missing:
         return []
     names = ", ".join((changed + missing)[:5])

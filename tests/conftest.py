@@ -60,3 +60,15 @@ def no_real_caches(monkeypatch, tmp_path):
     monkeypatch.delenv("KERAS_HOME", raising=False)
     monkeypatch.delenv(datasets.TIER_ENV, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+
+
+@pytest.fixture(scope="session")
+def tensorflow():
+    """TensorFlow on one thread, as the notebooks run it (skipped where it is absent)."""
+    tf = pytest.importorskip("tensorflow")
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:  # already initialised by an earlier test in this process
+        pass
+    return tf

@@ -23,11 +23,8 @@ SOLUTION = ROOT / "solutions" / "tensors.ipynb"
 
 
 @pytest.fixture(scope="module")
-def tf():
-    tf = pytest.importorskip("tensorflow")
-    tf.config.threading.set_intra_op_parallelism_threads(1)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
-    return tf
+def tf(tensorflow):
+    return tensorflow
 
 
 def test_stateless_draws_kept_in_the_tests_match_this_tensorflow(tf):

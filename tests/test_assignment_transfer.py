@@ -34,10 +34,7 @@ def pretrain_module():
 
 
 @pytest.fixture(scope="module")
-def keras():
-    tf = pytest.importorskip("tensorflow")
-    tf.config.threading.set_intra_op_parallelism_threads(1)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
+def keras(tensorflow):
     import keras
 
     return keras

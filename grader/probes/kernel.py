@@ -151,15 +151,13 @@ GUARDED_MODULES = ("grader.probes.kernel", "grader.probes.wire", "grader.probes.
 
 
 def integrity_digests() -> dict[str, str]:
-    """``module.name -> digest`` of the bytecode of every guarded function and probe.
+    """``module.name -> digest`` of the code of every guarded function and probe.
 
     The grader computes the same digests from its own copy and flags any difference: a
     replaced ``handle``, encoder or probe. Code running in the same process can defeat
     any such check (it could patch this function too); it is a tripwire for the
     instructor, not what verdicts rest on. See docs/security.md.
     """
-    import hashlib
-    import marshal
     import sys
 
     digests = {}
@@ -170,12 +168,39 @@ def integrity_digests() -> dict[str, str]:
         for name, value in list(vars(module).items()):
             code = getattr(value, "__code__", None)
             if code is not None:
-                digests[f"{module_name}.{name}"] = hashlib.sha256(marshal.dumps(code)).hexdigest()
+                digests[f"{module_name}.{name}"] = code_digest(code)
     library = sys.modules.get("grader.probes.library")
     for name, func in list(getattr(library, "_PROBES", {}).items()):
         code = getattr(func, "__code__", None)
-        digests[f"probe {name}"] = hashlib.sha256(marshal.dumps(code)).hexdigest() if code else "?"
+        digests[f"probe {name}"] = code_digest(code) if code is not None else "?"
     return digests
+
+
+def code_digest(code: Any) -> str:
+    """A digest of what a code object does, the same in every process.
+
+    Not ``marshal.dumps``: its output depends on reference counts, so the same function
+    hashes differently in the grader and the kernel. Frozenset constants are sorted,
+    since their order follows the per-process string hash seed.
+    """
+    import hashlib
+
+    def constant(value: Any) -> str:
+        if hasattr(value, "co_code"):
+            return code_digest(value)
+        if isinstance(value, frozenset):
+            return "frozenset(" + ",".join(sorted(constant(v) for v in value)) + ")"
+        if isinstance(value, tuple):
+            return "(" + ",".join(constant(v) for v in value) + ")"
+        return repr(value)
+
+    parts = [
+        code.co_code.hex(),
+        ",".join(code.co_names),
+        ",".join(code.co_varnames),
+        ",".join(constant(c) for c in code.co_consts),
+    ]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
 def _describe(exc: BaseException) -> dict[str, str]:
