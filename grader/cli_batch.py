@@ -38,7 +38,7 @@ console = Console(stderr=True)
     "--workers",
     type=click.IntRange(min=1),
     default=default_workers,
-    show_default="half the cores",
+    show_default="half the cores, at least one per GPU",
     help="Submissions graded at once (local cluster only).",
 )
 @click.option(

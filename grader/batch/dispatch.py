@@ -51,8 +51,12 @@ def grade_task(task: Task) -> str:
 
 
 def default_workers() -> int:
-    """Half the cores (a kernel and its BLAS threads keep about two busy), at least one."""
-    return max(1, (os.cpu_count() or 2) // 2)
+    """Half the cores (a kernel and its BLAS threads keep about two busy), at least one,
+    and at least as many as the machine has GPUs."""
+    from grader.runners.local import nvidia_devices
+
+    gpus = sum(1 for d in nvidia_devices() if d.name[6:].isdigit())
+    return max(1, (os.cpu_count() or 2) // 2, gpus)
 
 
 class Dispatcher:
