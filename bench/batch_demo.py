@@ -28,6 +28,8 @@ from pathlib import Path
 
 import nbformat
 
+from grader.batch.loopback import loopback_cluster
+
 ROOT = Path(__file__).resolve().parents[1]
 GRADER = [sys.executable, "-c", "from grader.cli import run; run()"]
 
@@ -87,60 +89,11 @@ def main() -> None:
     assert report["students"] == report["attempts"] == args.count, report
     assert report["regraded_after_kill"] == 0, report
 
-    scheduler_file = args.out / "scheduler.json"
-    processes = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "distributed.cli.dask_scheduler",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--no-dashboard",
-                "--scheduler-file",
-                str(scheduler_file),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-    ]
-    try:
-        while not scheduler_file.exists():
-            time.sleep(0.1)
-        for _ in range(2):
-            processes.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "distributed.cli.dask_worker",
-                        "--scheduler-file",
-                        str(scheduler_file),
-                        "--nthreads",
-                        "1",
-                        "--no-dashboard",
-                        "--host",
-                        "127.0.0.1",
-                    ],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-            )
-        from dask.distributed import Client
-
-        address = json.loads(scheduler_file.read_text())["address"]
-        with Client(address) as client:
-            client.wait_for_workers(2, timeout=120)
+    with loopback_cluster(2, args.out) as address:
         started = time.perf_counter()
         third = batch(subs, remote, "--scheduler", address)
         third.communicate()
         report["dask_s"] = round(time.perf_counter() - started, 1)
-    finally:
-        for process in reversed(processes):
-            process.terminate()
-            process.wait()
     same = [(s, p) for s, p, _ in rows(remote)] == [(s, p) for s, p, _ in rows(local)]
     report["dask_scores_identical"] = same
     assert same, "scores differ between the local cluster and the scheduler"

@@ -7,6 +7,8 @@ share, so a change to the layout is made once.
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
@@ -50,3 +52,14 @@ def load_test_module(name: str, relative: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@contextmanager
+def mistaken(nb, **names: str) -> Iterator[None]:
+    """Swap the notebook's functions for planted mistakes (the test notebook's ``rebind``
+    cell), and put the right ones back (``restore``) whatever the test found."""
+    nb.call("rebind", **names)
+    try:
+        yield
+    finally:
+        nb.call("restore")

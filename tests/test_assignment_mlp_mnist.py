@@ -12,12 +12,11 @@ the accuracy) while the solution's functions pass.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import nbformat
 import numpy as np
 import pytest
-from course_files import ROOT, load_test_module, rubric
+from course_files import ROOT, load_test_module, mistaken, rubric
 
 from grader.testing.live import live_notebook
 
@@ -168,15 +167,6 @@ def nb() -> Iterator:
     with live_notebook(["SEED = 0", *cells], context={"tier": "offline"}) as (notebook, run):
         assert not run.execution.errors, run.execution.errors[0]
         yield notebook
-
-
-@contextmanager
-def mistaken(nb, **names: str) -> Iterator[None]:
-    nb.call("rebind", **names)
-    try:
-        yield
-    finally:
-        nb.call("restore")
 
 
 @pytest.mark.slow

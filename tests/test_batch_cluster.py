@@ -7,7 +7,6 @@ processes on loopback get the same scores as on the embedded local cluster.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sqlite3
@@ -18,7 +17,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from dask.distributed import Client
+
+from grader.batch.loopback import loopback_cluster
 
 pytestmark = pytest.mark.slow
 
@@ -81,60 +81,10 @@ def test_a_scheduler_with_two_worker_processes_gives_the_same_scores(tmp_path):
     make_class(subs, 6, pause_s=0)
     local = batch(subs, tmp_path / "local", "--workers", "2")
     assert local.wait(timeout=300) == 0
-    scheduler_file = tmp_path / "scheduler.json"
-    dask = [sys.executable, "-m", "distributed.cli"]
-    started = [
-        subprocess.Popen(
-            [
-                *dask[:2],
-                "distributed.cli.dask_scheduler",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--no-dashboard",
-                "--scheduler-file",
-                str(scheduler_file),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-    ]
-    try:
-        for _ in range(100):
-            if scheduler_file.exists():
-                break
-            time.sleep(0.1)
-        for _ in range(2):
-            started.append(
-                subprocess.Popen(
-                    [
-                        *dask[:2],
-                        "distributed.cli.dask_worker",
-                        "--scheduler-file",
-                        str(scheduler_file),
-                        "--nthreads",
-                        "1",
-                        "--nworkers",
-                        "1",
-                        "--no-dashboard",
-                        "--host",
-                        "127.0.0.1",
-                    ],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-            )
-        address = json.loads(scheduler_file.read_text())["address"]
-        with Client(address, timeout="30s") as client:
-            client.wait_for_workers(2, timeout=60)
+    with loopback_cluster(2, tmp_path) as address:
         remote = batch(subs, tmp_path / "remote", "--scheduler", address)
         text = remote.communicate(timeout=300)[0].decode()
-        assert remote.returncode == 0, text
-        assert "2 worker(s)" in text
-    finally:
-        for process in reversed(started):
-            process.terminate()
-            process.wait(timeout=30)
+    assert remote.returncode == 0, text
+    assert "2 worker(s)" in text
     assert rows(tmp_path / "remote") == rows(tmp_path / "local")
     assert len(rows(tmp_path / "local")) == 6

@@ -1,0 +1,51 @@
+"""A Dask cluster of separate processes on 127.0.0.1: a scheduler and its workers.
+
+``grader batch`` starts its own local cluster; this one is for showing (and testing) that
+the ``--scheduler`` path works as it would across machines: every worker is its own
+``dask worker`` process that knows the scheduler only by its address.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def loopback_cluster(workers: int, folder: Path, timeout_s: float = 120) -> Iterator[str]:
+    """Start ``dask scheduler`` and ``workers`` ``dask worker`` processes; yield the address.
+
+    Returns once every worker has joined; stops them all on the way out.
+    """
+    from dask.distributed import Client
+
+    scheduler_file = folder / "scheduler.json"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    scheduler = [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1"]
+    scheduler += ["--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)]
+    processes = [subprocess.Popen(scheduler, **quiet)]
+    try:
+        deadline = time.monotonic() + timeout_s
+        while not scheduler_file.exists():
+            if time.monotonic() > deadline or processes[0].poll() is not None:
+                raise RuntimeError("the Dask scheduler did not start")
+            time.sleep(0.1)
+        worker = [sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file"]
+        worker += [str(scheduler_file), "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"]
+        processes += [subprocess.Popen(worker, **quiet) for _ in range(workers)]
+        address = json.loads(scheduler_file.read_text())["address"]
+        with Client(address, timeout="30s") as client:
+            client.wait_for_workers(workers, timeout=timeout_s)
+        yield address
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
