@@ -103,3 +103,12 @@ def test_image_folder_round_trips_two_classes(tmp_path):
         datasets.read_image_folder(tmp_path / "empty")
     with pytest.raises(FileNotFoundError, match="no class folders"):
         datasets.read_image_folder(tmp_path / "empty" / "cats")
+
+
+def test_image_folder_sample_is_standardised_seeded_and_read_only():
+    images, labels = datasets.image_folder_sample(30, seed=5)
+    again, _ = datasets.image_folder_sample(30, seed=5, shuffle=False)
+    assert images.shape == (30, 3, 32, 32) and images.dtype == np.float32
+    assert np.allclose(images.mean(axis=(2, 3)), 0, atol=1e-4)
+    assert sorted(map(bytes, images)) == sorted(map(bytes, again)), "same images, other order"
+    assert set(labels.tolist()) <= {0, 1} and not images.flags.writeable

@@ -34,7 +34,13 @@ from grader.datasets.cifar10 import (
     render_digits,
 )
 from grader.datasets.digits import DIGIT_SPLIT_SEED, DIGIT_TEST_COUNT, ImageSplit, digit_sources
-from grader.datasets.folders import DIGIT_NAMES, read_image_folder, write_image_folder
+from grader.datasets.folders import (
+    DIGIT_NAMES,
+    image_folder_sample,
+    read_image_folder,
+    standardize_images,
+    write_image_folder,
+)
 from grader.datasets.mnist import MNIST_OFFLINE_SIZES, MNIST_SHAPE, load_mnist, render_mnist
 from grader.datasets.small import regression_data, xor_data
 
@@ -56,12 +62,14 @@ __all__ = [
     "digit_sources",
     "find_cifar10",
     "find_mnist",
+    "image_folder_sample",
     "load_cifar10",
     "load_mnist",
     "read_image_folder",
     "regression_data",
     "render_digits",
     "render_mnist",
+    "standardize_images",
     "tier",
     "write_image_folder",
     "xor_data",

@@ -9,6 +9,8 @@ torchvision does not import against the CPU torch.
 
 from __future__ import annotations
 
+import functools
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -76,3 +78,31 @@ def read_image_folder(folder: str | Path) -> tuple[np.ndarray, np.ndarray, list[
     if not images:
         raise FileNotFoundError(f"{folder}: the class folders hold no .png images")
     return np.stack(images), np.asarray(labels, dtype=np.int64), classes
+
+
+def standardize_images(images: np.ndarray) -> np.ndarray:
+    """The GPU lab's fixed transform: per image and channel, zero mean and unit spread."""
+    mean = images.mean(axis=(2, 3), keepdims=True)
+    std = images.std(axis=(2, 3), keepdims=True)
+    return ((images - mean) / (std + 1e-5)).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=8)
+def image_folder_sample(
+    count: int, seed: int, shuffle: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` standardised images of the tree's test pool and their labels (read-only).
+
+    Written to a temporary tree and read back, exactly as a notebook gets them, so a test
+    feeds the student's code what the notebook's own pipeline would produce.
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        root = write_image_folder(Path(folder), n_train=0, n_test=count, seed=seed)
+        images, labels, _ = read_image_folder(root / "test")
+    if shuffle:
+        order = np.random.default_rng(seed).permutation(len(labels))
+        images, labels = images[order], labels[order]
+    images = standardize_images(images)
+    for array in (images, labels):
+        array.setflags(write=False)
+    return images, labels

@@ -15,35 +15,13 @@ The third needs a GPU (``nb.require_gpu()`` skips it without one; the rubric's
 
 from __future__ import annotations
 
-import functools
-import tempfile
-from pathlib import Path
-
-import numpy as np
-
 from grader import checks
-from grader.datasets import read_image_folder, write_image_folder
+from grader.datasets import image_folder_sample as grader_images
+from grader.datasets import standardize_images  # noqa: F401 - compared with the notebook's
 from grader.testing.fixture import Notebook
 
 #: Images the loops are fed, and the seed that draws them (never used by the notebook).
 IMAGES, IMAGES_SEED = 48, 2_606
-
-
-def standardize_images(images: np.ndarray) -> np.ndarray:
-    """The notebook's fixed transform: per image and channel, zero mean and unit spread."""
-    mean = images.mean(axis=(2, 3), keepdims=True)
-    std = images.std(axis=(2, 3), keepdims=True)
-    return ((images - mean) / (std + 1e-5)).astype(np.float32)
-
-
-@functools.lru_cache(maxsize=2)
-def grader_images(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """``count`` standardised test-pool images and labels (eight = 0, three = 1), shuffled."""
-    with tempfile.TemporaryDirectory() as folder:
-        root = write_image_folder(Path(folder), n_train=0, n_test=count, seed=seed)
-        images, labels, _ = read_image_folder(root / "test")
-    order = np.random.default_rng(seed).permutation(len(labels))
-    return standardize_images(images[order]), labels[order]
 
 
 def _device_answer(nb: Notebook, cuda_available: bool) -> str:

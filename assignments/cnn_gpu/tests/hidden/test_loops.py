@@ -14,15 +14,12 @@ reference loop, and every loss the tests compare is measured with ``checks.curre
 
 from __future__ import annotations
 
-import functools
-import tempfile
-from pathlib import Path
-
 import numpy as np
 
 from grader import checks
 from grader.bridge import StudentError
-from grader.datasets import read_image_folder, write_image_folder
+from grader.datasets import image_folder_sample as grader_images
+from grader.datasets import standardize_images  # noqa: F401 - compared with the notebook's
 
 #: Identical steps in the gradient-accumulation test, and their plain-SGD learning rate.
 REPEATS, SGD_LR = 6, 0.1
@@ -34,23 +31,6 @@ SAME_RESULT = 1e-3
 EPOCHS_TO_FIT, MIN_DROP = 10, 0.2
 #: Images at the end of the evaluate test whose label the grader sets wrong on purpose.
 WRONG_AT_END = 8
-
-
-def standardize_images(images: np.ndarray) -> np.ndarray:
-    """The notebook's fixed transform: per image and channel, zero mean and unit spread."""
-    mean = images.mean(axis=(2, 3), keepdims=True)
-    std = images.std(axis=(2, 3), keepdims=True)
-    return ((images - mean) / (std + 1e-5)).astype(np.float32)
-
-
-@functools.lru_cache(maxsize=4)
-def grader_images(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """``count`` standardised test-pool images and labels (eight = 0, three = 1), shuffled."""
-    with tempfile.TemporaryDirectory() as folder:
-        root = write_image_folder(Path(folder), n_train=0, n_test=count, seed=seed)
-        images, labels, _ = read_image_folder(root / "test")
-    order = np.random.default_rng(seed).permutation(len(labels))
-    return standardize_images(images[order]), labels[order]
 
 
 def student_device(nb):
