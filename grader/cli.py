@@ -12,40 +12,23 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from grader import __version__
+from grader.cli_common import (
+    assignment_for,
+    console,
+    grade_one,
+    make_runner,
+    out,
+    sandbox_option,
+)
 from grader.cli_course import course_option
 from grader.config import OUTPUT_ROOT
-from grader.course import Assignment, find_course
+from grader.course import find_course
 from grader.errors import GraderError
-from grader.pipeline import GradingRun, grade, write_outputs
 from grader.results import GradingResult, json_schema
-from grader.runners.local import LocalRunner
 from grader.validation import validation_problems
-
-console = Console(stderr=True)
-out = Console()
-
-STATUS_STYLE = {
-    "passed": "green",
-    "partial": "yellow",
-    "failed": "red",
-    "error": "red",
-    "not_run": "magenta",
-    "needs_gpu": "cyan",
-}
-STATUS_LABEL = {"needs_gpu": "needs a GPU", "not_run": "not run"}
-
-sandbox_option = click.option(
-    "--sandbox",
-    type=click.Choice(["auto", "bubblewrap", "unshare", "none"]),
-    default="auto",
-    show_default=True,
-    help="How to confine the kernel. 'auto' picks the strongest available.",
-)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -90,12 +73,14 @@ def grade_command(notebooks, name, out: Path | None, as_json: bool, course, sand
     Each notebook gets a folder with results.json, report.html, report.md (what the student
     sees) and report.instructor.html (measured values, viva questions).
     """
-    assignment = _assignment(course, name, notebooks[0])
+    assignment = assignment_for(course, name, notebooks[0])
     results = []
     many = len(notebooks) > 1
     for notebook in notebooks:
         folder = out / notebook.stem if out and many else out
-        run = _grade_one(assignment, notebook, "grade", sandbox, folder, detailed=not many)
+        run = grade_one(
+            assignment, notebook, "grade", make_runner(sandbox), folder, detailed=not many
+        )
         results.append(run.result)
         if as_json:
             click.echo(run.result.model_dump_json(indent=2))
@@ -105,29 +90,6 @@ def grade_command(notebooks, name, out: Path | None, as_json: bool, course, sand
     if failed:
         console.print(f"[red]error:[/] {failed[0].submission.name}: {failed[0].grading_error}")
         sys.exit(3 if "could not be run" not in (failed[0].grading_error or "") else 4)
-
-
-@main.command("check")
-@click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "-a", "--assignment", "name", help="Assignment name (default: from the notebook's metadata)."
-)
-@course_option
-@sandbox_option
-def check_command(notebook: Path, name, course, sandbox) -> None:
-    """Run the PUBLIC tests on your NOTEBOOK, as a student would before submitting.
-
-    Hidden tests are not run here; they will also be run when your work is graded, so a
-    full score here is not a promise of full marks.
-    """
-    assignment = _assignment(course, name, notebook)
-    run = _grade_one(assignment, notebook, "check", sandbox, None, write=False)
-    console.print(
-        "[bold yellow]Public tests only.[/] Hidden tests will also be run when your work is graded."
-    )
-    if run.result.grading_error:
-        console.print(f"[red]error:[/] {run.result.grading_error}")
-        sys.exit(3)
 
 
 @main.command("validate")
@@ -146,8 +108,12 @@ def validate_command(names, every: bool, course, sandbox) -> None:
     for assignment_name in names:
         assignment = found.assignment(assignment_name)
         console.rule(f"[bold]{assignment_name}")
-        solution = _grade_one(assignment, assignment.solution, "grade", sandbox, None, write=False)
-        stub = _grade_one(assignment, assignment.stub, "grade", sandbox, None, write=False)
+        solution = grade_one(
+            assignment, assignment.solution, "grade", make_runner(sandbox), None, write=False
+        )
+        stub = grade_one(
+            assignment, assignment.stub, "grade", make_runner(sandbox), None, write=False
+        )
         issues = validation_problems(assignment, solution.result, stub.result)
         for issue in issues:
             console.print(f"[red]✗[/] {issue}")
@@ -179,92 +145,6 @@ def schema_command(output: Path | None) -> None:
 # -- helpers -------------------------------------------------------------------
 
 
-def _assignment(course: Path | None, name: str | None, notebook: Path) -> Assignment:
-    found = find_course(course)
-    if name is None:
-        name = _assignment_from_metadata(notebook)
-    if name is None:
-        raise click.UsageError(
-            f"{notebook}: which assignment is this? Pass --assignment NAME "
-            f"(known: {', '.join(found.assignment_names()) or 'none'})"
-        )
-    assignment = found.assignment(name)
-    assignment.rubric  # noqa: B018 - load now, so a broken rubric fails before any kernel
-    return assignment
-
-
-def _assignment_from_metadata(notebook: Path) -> str | None:
-    try:
-        meta = json.loads(notebook.read_text(encoding="utf-8-sig")).get("metadata", {})
-        value = meta.get("dlgrader", {}).get("assignment")
-    except (ValueError, OSError, AttributeError):
-        return None
-    return value if isinstance(value, str) and value.isidentifier() else None
-
-
-def _grade_one(
-    assignment, notebook, mode, sandbox, folder, write=True, detailed=True
-) -> GradingRun:
-    runner = LocalRunner(None if sandbox == "auto" else sandbox)
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
-        task = progress.add_task(f"{notebook.name}: running cells", total=None)
-
-        def on_cell(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-            if done == total:
-                progress.update(task, description=f"{notebook.name}: running tests")
-
-        run = grade(assignment, notebook, mode=mode, runner=runner, on_cell=on_cell)
-    if detailed:
-        _show(run.result)
-    if write:
-        folder = folder or OUTPUT_ROOT / assignment.name / notebook.stem
-        paths = write_outputs(run, folder, assignment.course.templates_dir)
-        report = paths.get("html", folder)
-        if detailed:
-            out.print(f"  report: {report}")
-        else:
-            score = run.result.score
-            line = f"{notebook.name}: {score.points:g}/{score.max_points:g}  report: {report}"
-            out.print(line, soft_wrap=True)
-    return run
-
-
-def _show(result: GradingResult) -> None:
-    table = Table(
-        title=f"{result.submission.name} — {result.assignment_title}", title_justify="left"
-    )
-    table.add_column("criterion")
-    table.add_column("status")
-    table.add_column("points", justify="right")
-    table.add_column("feedback", overflow="fold")
-    for c in result.criteria:
-        label = STATUS_LABEL.get(c.status, c.status)
-        style = STATUS_STYLE.get(c.status, "")
-        note = c.detail if c.status not in ("passed", "needs_gpu") and c.detail else c.feedback
-        table.add_row(c.name, f"[{style}]{label}[/]", f"{c.points:g}/{c.max_points:g}", note)
-    out.print(table)
-    score = result.score
-    line = f"  score: [bold]{score.points:g} / {score.max_points:g}[/] ({score.percent:.0f}%)"
-    if score.pending_points:
-        line += f", {score.pending_points:g} pending a GPU"
-    if score.excluded_points:
-        line += f", {score.excluded_points:g} excluded (needs a GPU)"
-    out.print(line)
-    if result.execution and result.execution.errors:
-        cells = ", ".join(str(e.cell) for e in result.execution.errors)
-        out.print(f"  cell errors in cell(s) {cells}")
-    for warning in result.warnings:
-        console.print(f"  [yellow]warning:[/] {warning}")
-
-
 def _summary(results: list[GradingResult]) -> None:
     table = Table(title="summary", title_justify="left")
     table.add_column("submission")
@@ -288,11 +168,13 @@ def run() -> None:
 
 
 def _register_course_commands() -> None:
-    from grader import cli_batch, cli_course, cli_export
+    from grader import cli_batch, cli_check, cli_course, cli_export, cli_mark
 
     cli_course.register(main)
     cli_batch.register(main)
     cli_export.register(main)
+    cli_check.register(main)
+    cli_mark.register(main)
 
 
 _register_course_commands()
