@@ -21,6 +21,7 @@ from grader.cli_common import (
     grade_one,
     make_runner,
     out,
+    runner_option,
     sandbox_option,
 )
 from grader.cli_course import course_option
@@ -66,21 +67,23 @@ def main() -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Also print each results document to stdout.")
 @course_option
+@runner_option
 @sandbox_option
-def grade_command(notebooks, name, out: Path | None, as_json: bool, course, sandbox) -> None:
+def grade_command(
+    notebooks, name, out: Path | None, as_json: bool, course, runner, sandbox
+) -> None:
     """Grade NOTEBOOKS with all tests (public and hidden); write results JSON and reports.
 
     Each notebook gets a folder with results.json, report.html, report.md (what the student
     sees) and report.instructor.html (measured values, viva questions).
     """
     assignment = assignment_for(course, name, notebooks[0])
+    kernel_runner = make_runner(sandbox, runner, assignment.course)
     results = []
     many = len(notebooks) > 1
     for notebook in notebooks:
         folder = out / notebook.stem if out and many else out
-        run = grade_one(
-            assignment, notebook, "grade", make_runner(sandbox), folder, detailed=not many
-        )
+        run = grade_one(assignment, notebook, "grade", kernel_runner, folder, detailed=not many)
         results.append(run.result)
         if as_json:
             click.echo(run.result.model_dump_json(indent=2))
@@ -96,8 +99,9 @@ def grade_command(notebooks, name, out: Path | None, as_json: bool, course, sand
 @click.argument("names", nargs=-1)
 @click.option("--all", "every", is_flag=True, help="Validate every assignment of the course.")
 @course_option
+@runner_option
 @sandbox_option
-def validate_command(names, every: bool, course, sandbox) -> None:
+def validate_command(names, every: bool, course, runner, sandbox) -> None:
     """Check assignments: the reference solution must get full marks, and the stub must fail
     every criterion that needs student code."""
     found = find_course(course)
@@ -105,15 +109,14 @@ def validate_command(names, every: bool, course, sandbox) -> None:
     if not names:
         raise click.UsageError("name an assignment, or pass --all")
     problems = 0
+    kernel_runner = make_runner(sandbox, runner, found)
     for assignment_name in names:
         assignment = found.assignment(assignment_name)
         console.rule(f"[bold]{assignment_name}")
         solution = grade_one(
-            assignment, assignment.solution, "grade", make_runner(sandbox), None, write=False
+            assignment, assignment.solution, "grade", kernel_runner, None, write=False
         )
-        stub = grade_one(
-            assignment, assignment.stub, "grade", make_runner(sandbox), None, write=False
-        )
+        stub = grade_one(assignment, assignment.stub, "grade", kernel_runner, None, write=False)
         issues = validation_problems(assignment, solution.result, stub.result)
         for issue in issues:
             console.print(f"[red]✗[/] {issue}")
@@ -163,18 +166,19 @@ def run() -> None:
     try:
         main(standalone_mode=True)
     except GraderError as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {exc}", soft_wrap=True)
         sys.exit(exc.exit_code)
 
 
 def _register_course_commands() -> None:
-    from grader import cli_batch, cli_check, cli_course, cli_export, cli_mark
+    from grader import cli_batch, cli_check, cli_course, cli_doctor, cli_export, cli_mark
 
     cli_course.register(main)
     cli_batch.register(main)
     cli_export.register(main)
     cli_check.register(main)
     cli_mark.register(main)
+    cli_doctor.register(main)
 
 
 _register_course_commands()

@@ -5,6 +5,7 @@ Registered on the main ``grader`` group by :mod:`grader.cli`.
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import click
@@ -24,6 +25,7 @@ from grader.batch.gradebook import Gradebook
 from grader.batch.run import plan, run_batch, scratch
 from grader.batch.submissions import DEFAULT_PATTERN, Roster
 from grader.batch.summary import write_summary
+from grader.cli_common import make_runner, runner_option, sandbox_option
 from grader.cli_course import course_option
 from grader.config import OUTPUT_ROOT
 from grader.course import find_course
@@ -66,16 +68,11 @@ console = Console(stderr=True)
     f"Default: {OUTPUT_ROOT}/ASSIGNMENT/",
 )
 @click.option("--regrade", is_flag=True, help="Grade everything again, even unchanged notebooks.")
-@click.option(
-    "--sandbox",
-    type=click.Choice(["auto", "bubblewrap", "unshare", "none"]),
-    default="auto",
-    show_default=True,
-    help="How workers confine the kernels.",
-)
+@sandbox_option
+@runner_option
 @course_option
 def batch_command(
-    submissions, name, workers, scheduler, pattern, roster, out, regrade, sandbox, course
+    submissions, name, workers, scheduler, pattern, roster, out, regrade, sandbox, runner, course
 ) -> None:
     """Grade every notebook in SUBMISSIONS (a folder or a zip) for one assignment.
 
@@ -89,8 +86,11 @@ def batch_command(
       grader batch submissions/ -a backprop --workers 2
       grader batch class.zip -a lenet5 --roster roster.csv --pattern 'lenet5_(?P<id>s\\d+)'
       grader batch submissions/ -a lenet5 --scheduler tcp://10.0.0.5:8786
+      grader batch submissions/ -a lenet5 --runner docker
     """
     assignment = find_course(course).assignment(name)
+    runner = runner or assignment.course.config.runner
+    make_runner(sandbox, runner, assignment.course)  # no engine or image: one line, exit 4
     out = out or OUTPUT_ROOT / assignment.name
     with Gradebook(out / "gradebook.sqlite") as gradebook, scratch() as workdir:
         batch = plan(
@@ -107,14 +107,15 @@ def batch_command(
             f"{len(batch.skipped)} already in the gradebook"
         )
         if batch.to_grade:
-            _grade(assignment, batch, gradebook, out, workers, scheduler, sandbox)
+            _grade(assignment, batch, gradebook, out, workers, scheduler, sandbox, runner)
         _summary(gradebook, assignment.name, out)
         if batch.submissions:
             console.print(f"class summary: {write_summary(gradebook, assignment.name, out)}")
 
 
-def _grade(assignment, batch, gradebook, out, workers, scheduler, sandbox) -> None:
+def _grade(assignment, batch, gradebook, out, workers, scheduler, sandbox, runner) -> None:
     dispatcher = Dispatcher(workers, scheduler)
+    batch_id = uuid.uuid4().hex
     console.print(f"grading on a {dispatcher.description}")
     total = len(batch.to_grade)
     counts = {"failed": 0}
@@ -140,9 +141,40 @@ def _grade(assignment, batch, gradebook, out, workers, scheduler, sandbox) -> No
             )
 
         try:
-            run_batch(assignment, batch, gradebook, out, dispatcher, sandbox, on_result)
+            run_batch(
+                assignment,
+                batch,
+                gradebook,
+                out,
+                dispatcher,
+                sandbox,
+                on_result,
+                runner=runner,
+                batch_id=batch_id,
+            )
+        except KeyboardInterrupt:
+            console.print(
+                "[yellow]interrupted:[/] what was graded is in the gradebook; "
+                "run the same command again to carry on"
+            )
+            raise SystemExit(130) from None
         finally:
             dispatcher.close()
+            if runner == "docker":
+                _remove_batch_containers(batch_id)
+
+
+def _remove_batch_containers(batch_id: str) -> None:
+    """Containers of this batch that workers left when stopped mid-grading."""
+    from grader.runners.docker import connect, remove_containers
+
+    try:
+        removed = remove_containers(connect(), batch=batch_id)
+    except Exception as exc:  # noqa: BLE001 - report, but never hide the batch's own outcome
+        console.print(f"[yellow]warning:[/] could not remove this batch's containers: {exc}")
+        return
+    if removed:
+        console.print(f"removed {removed} container(s) left by stopped workers")
 
 
 def _summary(gradebook: Gradebook, assignment: str, out: Path) -> None:

@@ -15,10 +15,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from grader.config import OUTPUT_ROOT
-from grader.course import Assignment, find_course
+from grader.course import Assignment, Course, find_course
+from grader.errors import MachineError
 from grader.pipeline import GradingRun, Mode, grade, write_outputs
 from grader.results import GradingResult
-from grader.runners.base import Runner
+from grader.runners.base import Runner, RunnerUnavailable
+from grader.runners.choice import RUNNER_NAMES, build_runner
 
 console = Console(stderr=True)
 out = Console()
@@ -42,11 +44,28 @@ sandbox_option = click.option(
 )
 
 
-def make_runner(sandbox: str = "auto") -> Runner:
-    """The runner a command asked for."""
-    from grader.runners.local import LocalRunner
+runner_option = click.option(
+    "--runner",
+    type=click.Choice(RUNNER_NAMES),
+    default=None,
+    help="Where kernels run: 'local' (a sandboxed process) or 'docker' (a container per "
+    "notebook). Default: the course's dlgrader.yaml, else local.",
+)
 
-    return LocalRunner(None if sandbox == "auto" else sandbox)
+
+def make_runner(
+    sandbox: str = "auto", runner: str | None = None, course: Course | None = None
+) -> Runner:
+    """The runner a command asked for (``--runner``, else the course's setting).
+
+    No Docker engine or no image is a :class:`MachineError` in one line, exit code 4.
+    """
+    config = course.config if course is not None else None
+    name = runner or (config.runner if config else "local")
+    try:
+        return build_runner(name, sandbox, config.docker if config else None)
+    except RunnerUnavailable as exc:
+        raise MachineError(f"--runner {name}: {exc}") from None
 
 
 def assignment_for(course: Path | None, name: str | None, notebook: Path) -> Assignment:

@@ -81,13 +81,37 @@ class AssignmentConfig(Strict):
         return value
 
 
+class DockerSettings(Strict):
+    """How the Docker runner starts each submission's container (``docker:`` in dlgrader.yaml)."""
+
+    image: str | None = Field(
+        None,
+        description="Kernel image; default dlgrader/kernel-gpu:VERSION on a GPU host, "
+        "else dlgrader/kernel-cpu:VERSION (both built by docker/build.sh).",
+    )
+    cpus: float = Field(2.0, gt=0, description="CPU cores one container may use (a CPU quota).")
+    shm_mb: int = Field(
+        1024, ge=64, description="Size of /dev/shm in MiB: PyTorch data loaders pass batches there."
+    )
+    gpus: Literal["auto", "none"] = Field(
+        "auto", description="auto: give each container a GPU of its own when the host has them."
+    )
+
+
+RunnerName = Literal["local", "docker"]
+
+
 class CourseConfig(Strict):
-    """Optional ``dlgrader.yaml`` at a course root: where its folders are."""
+    """Optional ``dlgrader.yaml`` at a course root: where its folders are, where kernels run."""
 
     assignments: str = "assignments"
     solutions: str = "solutions"
     rubrics: str = "rubrics"
     templates: str | None = None
+    runner: RunnerName = Field(
+        "local", description="Where kernels run: local (sandboxed process) or docker."
+    )
+    docker: DockerSettings = DockerSettings()
 
 
 #: Where ``grader grade`` writes unless told otherwise: OUTPUT_ROOT/ASSIGNMENT/NOTEBOOK/.

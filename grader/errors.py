@@ -21,3 +21,9 @@ class SubmissionError(GraderError):
     """A submission file cannot be read as a notebook."""
 
     exit_code = 3
+
+
+class MachineError(GraderError):
+    """This machine cannot run kernels as asked (no Docker engine, no image, no sandbox)."""
+
+    exit_code = 4

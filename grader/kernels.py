@@ -8,9 +8,13 @@ calls the manager through :func:`call`.
 from __future__ import annotations
 
 import inspect
+import json
+from pathlib import Path
 from typing import Any
 
 from jupyter_client.blocking.client import BlockingKernelClient
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
 
@@ -35,3 +39,28 @@ def blocking_client(manager: Any) -> BlockingKernelClient:
     client = BlockingKernelClient()
     client.load_connection_info(manager.get_connection_info())
     return client
+
+
+def ipc_kernel_manager(workdir: Path, name: str, argv: list[str]) -> AsyncKernelManager:
+    """A kernel manager for ``argv``, connected over ``ipc`` sockets in ``workdir``.
+
+    The kernelspec is written into ``workdir`` (never the user's Jupyter folders).
+    Interrupts go as control messages: signals from the grader cannot cross a sandbox's
+    new session or a container boundary, but ipykernel can interrupt itself.
+    """
+    spec_dir = workdir / ".kernelspec" / name
+    spec_dir.mkdir(parents=True)
+    spec = {
+        "argv": argv,
+        "display_name": name,
+        "language": "python",
+        "interrupt_mode": "message",
+    }
+    (spec_dir / "kernel.json").write_text(json.dumps(spec))
+    return AsyncKernelManager(
+        kernel_name=name,
+        kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(spec_dir.parent)]),
+        transport="ipc",
+        ip=str(workdir / "k"),
+        connection_file=str(workdir / "kernel.json"),
+    )

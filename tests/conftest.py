@@ -72,3 +72,19 @@ def tensorflow():
     except RuntimeError:  # already initialised by an earlier test in this process
         pass
     return tf
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Repeat, at the end, why the Docker tests did not run: a skip must not look like a pass."""
+    reasons = set()
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = getattr(report, "longrepr", None)
+        message = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        if "DOCKER TESTS NOT RUN" in message:
+            reasons.add(message.split("DOCKER TESTS NOT RUN: ", 1)[-1])
+    for reason in sorted(reasons):
+        terminalreporter.write_sep("!", "the Docker runner was NOT tested", red=True, bold=True)
+        terminalreporter.write_line(f"reason: {reason}")
+        terminalreporter.write_line(
+            "to test it: as root, bash scripts/docker-engine.sh && bash docker/build.sh cpu"
+        )

@@ -31,6 +31,9 @@ class Task:
     assignment: str
     out_dir: str
     sandbox: str = "auto"
+    #: "local" or "docker"; the Docker runner labels its containers with ``batch``.
+    runner: str = "local"
+    batch: str = ""
 
 
 def grade_task(task: Task) -> str:
@@ -41,10 +44,11 @@ def grade_task(task: Task) -> str:
     """
     from grader.course import find_course
     from grader.pipeline import grade, write_outputs
-    from grader.runners.local import LocalRunner
+    from grader.runners.choice import build_runner
 
     assignment = find_course(Path(task.course)).assignment(task.assignment)
-    runner = LocalRunner(None if task.sandbox == "auto" else task.sandbox)
+    settings = assignment.course.config.docker
+    runner = build_runner(task.runner, task.sandbox, settings, batch=task.batch or None)  # type: ignore[arg-type]
     run = grade(assignment, Path(task.notebook), runner=runner)
     write_outputs(run, Path(task.out_dir), assignment.course.templates_dir)
     return run.result.model_dump_json()

@@ -68,6 +68,8 @@ def run_batch(
     dispatcher: Dispatcher,
     sandbox: str = "auto",
     on_result: Callable[[str, GradingResult], None] | None = None,
+    runner: str = "local",
+    batch_id: str = "",
 ) -> BatchOutcome:
     """Grade ``batch.to_grade`` on the dispatcher; every result is in the gradebook at once."""
     outcome = BatchOutcome(skipped=len(batch.skipped))
@@ -79,6 +81,8 @@ def run_batch(
             assignment=assignment.name,
             out_dir=str(student_folder(out, s.student)),
             sandbox=sandbox,
+            runner=runner,
+            batch=batch_id,
         )
         for s in batch.to_grade
     ]

@@ -31,6 +31,7 @@ class Enforcement:
     pid_namespace: bool = False
     gpu_available: bool = False
     process_limit: int | None = None
+    cpu_quota: float | None = None
     disk_limit_mb: int | None = None
     warnings: list[str] = field(default_factory=list)
 

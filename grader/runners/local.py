@@ -15,7 +15,6 @@ folder, which both sides can see.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import os
 import shutil
@@ -26,7 +25,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 
 from grader import kernels
@@ -277,22 +275,4 @@ class LocalRunner:
             "-f",
             "{connection_file}",
         ]
-        spec_dir = workdir / ".kernelspec" / KERNEL_NAME
-        spec_dir.mkdir(parents=True)
-        spec = {
-            "argv": argv,
-            "display_name": "dlgrader",
-            "language": "python",
-            # Signals from the grader cannot cross bubblewrap's new session; a control
-            # message asks ipykernel to interrupt itself, whatever wraps it.
-            "interrupt_mode": "message",
-        }
-        (spec_dir / "kernel.json").write_text(json.dumps(spec))
-        specs = KernelSpecManager(kernel_dirs=[str(spec_dir.parent)])
-        return AsyncKernelManager(
-            kernel_name=KERNEL_NAME,
-            kernel_spec_manager=specs,
-            transport="ipc",
-            ip=str(workdir / "k"),
-            connection_file=str(workdir / "kernel.json"),
-        )
+        return kernels.ipc_kernel_manager(workdir, KERNEL_NAME, argv)
