@@ -26,7 +26,7 @@ from grader.course import find_course
 from grader.execute import run_notebook
 from grader.pipeline import grade
 from grader.runners.base import RunnerUnavailable
-from grader.runners.docker import LABEL, DockerRunner
+from grader.runners.docker import LABEL, OWNER_LABEL, DockerRunner, owner_id, remove_containers
 from grader.runners.local import LocalRunner
 from grader.testing.fixture import Notebook
 from grader.testing.live import notebook_from_cells
@@ -229,6 +229,26 @@ def test_a_batch_grades_and_leaves_no_container(docker_runner, tmp_path):
     points = {name: r["score"]["points"] for name, r in results.items()}
     assert points["bob_sign_flip_db1"] < points["alice_correct"], "the sign flip loses marks"
     assert grader_containers(docker_runner) == []
+
+
+def test_containers_of_a_killed_grader_are_removed(docker_runner):
+    """A grader killed with SIGKILL runs no cleanup; the next session removes its containers."""
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    orphan = docker_runner.client.containers.create(
+        docker_runner.image,
+        command=["sleep", "60"],
+        labels={LABEL: "1", OWNER_LABEL: f"{socket.gethostname()}:{dead.pid}"},
+    )
+    mine = docker_runner.client.containers.create(
+        docker_runner.image, command=["sleep", "60"], labels={LABEL: "1", OWNER_LABEL: owner_id()}
+    )
+    try:
+        assert remove_containers(docker_runner.client) == 1
+        ids = [c.id for c in grader_containers(docker_runner)]
+        assert orphan.id not in ids and mine.id in ids, "only the dead process's container"
+    finally:
+        mine.remove(force=True)
 
 
 def test_no_engine_is_one_line_and_exit_4(tmp_path):

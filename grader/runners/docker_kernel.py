@@ -23,6 +23,8 @@ from docker.errors import APIError, NotFound
 from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
+from grader.runners.base import RunnerUnavailable
+
 
 class DockerKernelProvisioner(LocalProvisioner):
     """Runs the kernel command in a container built from ``container_args``."""
@@ -54,9 +56,21 @@ class DockerKernelProvisioner(LocalProvisioner):
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
         """Create and start the container; the host environment is never passed in."""
         args = dict(self.container_args)
-        self.container = await asyncio.to_thread(
-            self.client.containers.run, command=cmd, detach=True, **args
-        )
+        try:
+            self.container = await asyncio.to_thread(
+                self.client.containers.run, command=cmd, detach=True, **args
+            )
+        except APIError as exc:
+            # A container that failed to start stays "Created": remove it, then say why.
+            with contextlib.suppress(NotFound, APIError):
+                self.client.containers.get(args["name"]).remove(force=True)
+            if "device driver" in str(exc) and args.get("device_requests"):
+                raise RunnerUnavailable(
+                    "Docker cannot give the container a GPU: install the NVIDIA container "
+                    "toolkit on this host (docs/docker.md), or grade without GPUs "
+                    "(docker: {gpus: none} in dlgrader.yaml)"
+                ) from None
+            raise
         self.pids_events_path = _pids_events(self.container.id)
         return self.connection_info
 
