@@ -154,7 +154,9 @@ def _summary(results: list[GradingResult]) -> None:
     table.add_column("score", justify="right")
     table.add_column("failed criteria", overflow="fold")
     for r in results:
-        failed = ", ".join(c.id for c in r.criteria if c.status not in ("passed", "needs_gpu"))
+        failed = ", ".join(
+            c.id for c in r.criteria if c.status not in ("passed", "needs_gpu", "pending")
+        )
         table.add_row(
             r.submission.name, f"{r.score.points:g}/{r.score.max_points:g}", failed or "—"
         )

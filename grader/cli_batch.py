@@ -110,7 +110,9 @@ def batch_command(
             _grade(assignment, batch, gradebook, out, workers, scheduler, sandbox, runner)
         _summary(gradebook, assignment.name, out)
         if batch.submissions:
-            console.print(f"class summary: {write_summary(gradebook, assignment.name, out)}")
+            templates = assignment.course.templates_dir
+            summary = write_summary(gradebook, assignment.name, out, templates_dir=templates)
+            console.print(f"class summary: {summary}")
 
 
 def _grade(assignment, batch, gradebook, out, workers, scheduler, sandbox, runner) -> None:
@@ -178,15 +180,17 @@ def _remove_batch_containers(batch_id: str) -> None:
 
 
 def _summary(gradebook: Gradebook, assignment: str, out: Path) -> None:
-    final = gradebook.final(assignment)
+    final = gradebook.final_results(assignment)
     table = Table(title=f"{assignment}: {len(final)} student(s)")
     for column in ("student", "score", "attempts", "note"):
         table.add_column(column)
-    for attempt in final:
+    for attempt, result in final:
         note = attempt.grading_error or ("flagged for review" if attempt.flagged else "")
+        if not note and result.score.pending_manual_points:
+            note = f"{result.score.pending_manual_points:g} points await a mark"
         table.add_row(
             attempt.student,
-            f"{attempt.points:g}/{attempt.max_points:g}",
+            f"{result.score.points:g}/{result.score.max_points:g}",
             str(len(gradebook.attempts(assignment, attempt.student))),
             note[:70],
         )

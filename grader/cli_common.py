@@ -32,8 +32,9 @@ STATUS_STYLE = {
     "error": "red",
     "not_run": "magenta",
     "needs_gpu": "cyan",
+    "pending": "blue",
 }
-STATUS_LABEL = {"needs_gpu": "needs a GPU", "not_run": "not run"}
+STATUS_LABEL = {"needs_gpu": "needs a GPU", "not_run": "not run", "pending": "awaiting a mark"}
 
 sandbox_option = click.option(
     "--sandbox",
@@ -150,8 +151,11 @@ def show_result(result: GradingResult) -> None:
     out.print(table)
     score = result.score
     line = f"  score: [bold]{score.points:g} / {score.max_points:g}[/] ({score.percent:.0f}%)"
-    if score.pending_points:
-        line += f", {score.pending_points:g} pending a GPU"
+    gpu_pending = score.pending_points - score.pending_manual_points
+    if gpu_pending:
+        line += f", {gpu_pending:g} pending a GPU"
+    if score.pending_manual_points:
+        line += f", {score.pending_manual_points:g} awaiting a mark (grader mark)"
     if score.excluded_points:
         line += f", {score.excluded_points:g} excluded (needs a GPU)"
     out.print(line)

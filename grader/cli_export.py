@@ -17,6 +17,7 @@ from grader.config import OUTPUT_ROOT
 from grader.course import find_course
 from grader.exports import (
     FORMATS,
+    PENDING_CHOICES,
     ExportError,
     ExportOptions,
     gradebook_grades,
@@ -38,6 +39,12 @@ def _help() -> str:
         "(--results). Per-student formats write -o FOLDER/STUDENT/results.json, or -o FILE.json",
         "for a single student; class formats write one file. Texts are what the student report",
         "shows: hidden criteria give feedback without details, and no test source is written.",
+        "",
+        "Marks people gave (grader mark: viva, write-up, overrides) are in every export. A",
+        "student with points still pending (a mark not given yet, a criterion waiting for a",
+        "GPU) gets no grade in canvas, moodle and csv (--pending omit, the default), or the",
+        "points so far (--pending partial); the notes name them either way. The other formats",
+        "show each pending criterion as pending, beside the points so far.",
         "",
         "\b",
         "Formats:",
@@ -118,6 +125,12 @@ def _help() -> str:
     help="The due date has passed: show after-the-due-date results on platforms that cannot "
     "hold them back themselves (all but Gradescope).",
 )
+@click.option(
+    "--pending",
+    type=click.Choice(PENDING_CHOICES),
+    help="A student with pending points (a mark not given yet, a GPU criterion): no grade "
+    "('omit', the default), or the points so far ('partial'). canvas, moodle and csv only.",
+)
 @click.option("--canvas-id", help="Canvas assignment id: the column is 'Title (id)'.")
 @click.option("--title", help="The assignment's name on the platform (default: its title).")
 @course_option
@@ -131,11 +144,17 @@ def export_command(
     roster,
     output,
     released,
+    pending,
     canvas_id,
     title,
     course,
 ) -> None:
     fmt = FORMATS[format_name]
+    if pending == "omit" and not fmt.grade_table:
+        raise ExportError(
+            f"--format {fmt.name} shows every criterion, pending ones as pending, beside the "
+            "points so far; it cannot leave the grade out (--pending is for canvas, moodle, csv)"
+        )
     if fmt.layout == "autograder":
         _autograder(name, output, course)
         return
@@ -161,6 +180,7 @@ def export_command(
         title=title,
         roster_given=roster is not None,
         roster_path=roster,
+        pending=pending or "omit",
     )
     assignment = grades[0].result.assignment if grades else (name or "assignment")
     target = output or _default_output(fmt.name, fmt.layout, fmt.suffix, base, assignment)

@@ -62,7 +62,10 @@ def grade(
     runner = runner or LocalRunner()
     limits = assignment.config.limits
     rubric = assignment.rubric
-    criteria = [c for c in rubric.criteria if mode == "grade" or _public(c.tests)]
+    # A self-check runs the public tests; criteria a person marks wait for grading proper.
+    criteria = [
+        c for c in rubric.criteria if mode == "grade" or (not c.manual and _public(c.tests))
+    ]
     tier = data_tier(assignment)
     enforcement = runner.enforcement(limits)
     outcomes: list[TestOutcome] = []

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: marks a person gives (manual criteria, overrides)
 
 Visibility = Literal["visible", "hidden", "after_due_date"]
 CriterionStatus = Literal[
@@ -21,6 +21,7 @@ CriterionStatus = Literal[
     "error",  # the test could not measure (student code raised, timed out)
     "not_run",  # the kernel had stopped before this criterion's tests ran
     "needs_gpu",  # no GPU here; excluded from the total or pending, per the rubric
+    "pending",  # a criterion a person marks (viva, write-up), not marked yet
 ]
 
 
@@ -77,6 +78,37 @@ class TestOutcome(Model):
     duration_s: float = 0.0
 
 
+class Level(Model):
+    """One level of a criterion a person marks: its points and what earns them."""
+
+    points: float = Field(ge=0)
+    text: str
+
+
+class ManualMark(Model):
+    """Points a person gave: a mark on a manual criterion, or an override of the machine's."""
+
+    points: float
+    comment: str = ""
+    by: str = Field(description="Who gave the mark (the OS user, or `grader mark --by`).")
+    at: str = Field(description="When, as an ISO 8601 time.")
+    sha256: str = Field(description="The notebook the mark was given for.")
+    review: bool = Field(
+        False,
+        description="The notebook changed since the mark was given: it still counts, but "
+        "the instructor should confirm it or mark again.",
+    )
+
+
+class MachineVerdict(Model):
+    """The automatic verdict an instructor's override replaced, kept beside it."""
+
+    status: CriterionStatus
+    points: float
+    feedback: str
+    detail: str = ""
+
+
 class CriterionResult(Model):
     id: str
     name: str
@@ -91,12 +123,28 @@ class CriterionResult(Model):
     measured: dict[str, Any] = Field(default_factory=dict)
     visibility: Visibility = "visible"
     requires_gpu: bool = False
+    manual: bool = Field(False, description="Marked by a person (viva, write-up), not by tests.")
+    levels: list[Level] = Field(
+        default_factory=list, description="A manual criterion's levels, lowest first."
+    )
+    mark: ManualMark | None = Field(
+        None, description="A person's mark, or their override of an automatic criterion."
+    )
+    machine: MachineVerdict | None = Field(
+        None, description="Under an override: what the tests had decided."
+    )
 
 
 class Score(Model):
     points: float
     max_points: float
-    pending_points: float = Field(0.0, description="Points withheld until graded on a GPU.")
+    pending_points: float = Field(
+        0.0,
+        description="Points withheld: until graded on a GPU, or until a person marks them.",
+    )
+    pending_manual_points: float = Field(
+        0.0, description="Of pending_points, those waiting for a person's mark (viva, write-up)."
+    )
     excluded_points: float = Field(0.0, description="Points dropped because no GPU was there.")
 
     @property
@@ -137,7 +185,7 @@ class Timings(Model):
 class GradingResult(Model):
     """The whole record of grading one submission."""
 
-    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    schema_version: Literal["1.0", "1.1"] = SCHEMA_VERSION
     assignment: str
     assignment_title: str
     mode: Literal["grade", "check"] = "grade"
@@ -158,6 +206,16 @@ class GradingResult(Model):
     grading_error: str | None = Field(
         None, description="Why grading could not finish; the criteria say what was not run."
     )
+
+    @property
+    def marks_for_review(self) -> list[CriterionResult]:
+        """Criteria whose mark was given for another version of the notebook."""
+        return [c for c in self.criteria if c.mark is not None and c.mark.review]
+
+    @property
+    def pending_manual(self) -> list[CriterionResult]:
+        """Manual criteria nobody has marked yet."""
+        return [c for c in self.criteria if c.manual and c.pending]
 
 
 def json_schema() -> dict[str, Any]:

@@ -8,6 +8,10 @@ to re-run from a stored results file.
 A criterion that needs a GPU, graded where none exists, is never a silent zero
 and never a silent pass: per the rubric it is either *excluded* (its points
 leave the maximum) or *pending* (its points are withheld until graded on a GPU).
+
+A *manual* criterion (a viva, a write-up) is marked by a person with ``grader mark``;
+grading leaves it *pending* the same way, in the maximum but not yet in the points,
+until its mark arrives (:mod:`grader.marks` adds marks to a result).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from grader.errors import ConfigError
-from grader.results import CriterionResult, Score, TestOutcome, Visibility
+from grader.results import CriterionResult, Level, Score, TestOutcome, Visibility
 
 GpuPolicy = Literal["exclude", "pending"]
 
@@ -59,20 +63,64 @@ class Criterion(Strict):
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     name: str
     points: float = Field(gt=0)
-    tests: list[str] = Field(min_length=1)
+    tests: list[str] = Field(default_factory=list)
     visibility: Visibility = "visible"
-    feedback: Feedback
+    feedback: Feedback | None = None
     student_code: bool = True
     score_from: str | None = None
     bands: dict[str, list[Band]] | None = None
     requires_gpu: bool = False
     gpu_policy: GpuPolicy | None = None
+    manual: bool = False
+    levels: list[Level] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _manual_needs_no_student_code(cls, data: object) -> object:
+        # A person marks it, so `grader validate` cannot expect the stub to fail it.
+        if isinstance(data, dict) and data.get("manual") is True:
+            data = {"student_code": False, **data}
+        return data
 
     @model_validator(mode="after")
-    def _bands_need_a_value(self) -> Criterion:
+    def _consistent(self) -> Criterion:
         if (self.bands is None) != (self.score_from is None):
             raise ValueError("score_from and bands go together")
+        if self.manual:
+            self._check_manual()
+        else:
+            if not self.tests:
+                raise ValueError("a criterion needs tests, or `manual: true` for a person to mark")
+            if self.feedback is None:
+                raise ValueError("a criterion graded by tests needs feedback (pass and fail)")
+            if self.levels is not None:
+                raise ValueError("levels are for manual criteria (`manual: true`)")
         return self
+
+    def _check_manual(self) -> None:
+        given = [
+            key
+            for key, value in (
+                ("tests", self.tests),
+                ("bands", self.bands),
+                ("requires_gpu", self.requires_gpu),
+                ("gpu_policy", self.gpu_policy),
+                ("student_code", self.student_code),
+            )
+            if value
+        ]
+        if given:
+            raise ValueError(f"a manual criterion is marked by a person: drop {', '.join(given)}")
+        points = [level.points for level in self.levels or []]
+        if any(p > self.points for p in points):
+            raise ValueError(f"a level is worth more than the criterion's {self.points:g} points")
+        if len(set(points)) != len(points):
+            raise ValueError("two levels have the same points")
+
+    def level_for(self, points: float) -> Level | None:
+        """The highest level the points reach (its text says what they stand for)."""
+        reached = [lv for lv in self.levels or [] if lv.points <= points + 1e-9]
+        return max(reached, key=lambda lv: lv.points, default=None)
 
 
 class Rubric(Strict):
@@ -96,6 +144,13 @@ class Rubric(Strict):
     @property
     def max_points(self) -> float:
         return sum(c.points for c in self.criteria)
+
+    @property
+    def manual_criteria(self) -> list[Criterion]:
+        return [c for c in self.criteria if c.manual]
+
+    def criterion(self, criterion_id: str) -> Criterion | None:
+        return next((c for c in self.criteria if c.id == criterion_id), None)
 
     def test_files(self, public_only: bool = False) -> set[str]:
         files = {t.partition("::")[0] for c in self.criteria for t in c.tests}
@@ -172,7 +227,10 @@ def score_criterion(
     tier: str | None,
     stopped_reason: str | None = None,
 ) -> CriterionResult:
-    """Score one criterion from the outcomes of its tests."""
+    """Score one criterion from the outcomes of its tests (a manual one is pending)."""
+    if criterion.manual:
+        return pending_manual(criterion)
+    assert criterion.feedback is not None  # the model requires it of automatic criteria
     own = [o for t in criterion.tests for o in outcomes_for(t, outcomes)]
     measured = {k: v for o in own for k, v in o.measured.items()}
     base = {
@@ -227,6 +285,26 @@ def score_criterion(
     )
 
 
+def pending_manual(criterion: Criterion) -> CriterionResult:
+    """A manual criterion before its mark: in the maximum, not yet in the points."""
+    return CriterionResult(
+        id=criterion.id,
+        name=criterion.name,
+        tests=[],
+        status="pending",
+        points=0.0,
+        max_points=criterion.points,
+        pending=True,
+        manual=True,
+        levels=sorted(criterion.levels or [], key=lambda lv: lv.points),
+        feedback=PENDING_MARK,
+        visibility=criterion.visibility,
+    )
+
+
+PENDING_MARK = "Not marked yet: a person marks this criterion."
+
+
 def _score_bands(criterion, base, measured, tier, failures, detail) -> CriterionResult:
     bands = criterion.bands.get(tier or "offline") or criterion.bands.get("offline") or []
     value = measured.get(criterion.score_from)
@@ -252,12 +330,16 @@ def _score_bands(criterion, base, measured, tier, failures, detail) -> Criterion
 
 
 def total_score(criteria: list[CriterionResult]) -> Score:
-    """Add up points; excluded criteria leave the maximum, pending ones are withheld."""
-    counted = [c for c in criteria if c.status != "needs_gpu"]
+    """Add up points; excluded criteria leave the maximum, pending ones are withheld
+    (waiting for a GPU, or for a person's mark)."""
+    counted = [c for c in criteria if c.status not in ("needs_gpu", "pending")]
     return Score(
         points=round(sum(c.points for c in counted), 4),
         max_points=round(sum(c.max_points for c in criteria if c.counts_toward_total), 4),
         pending_points=round(sum(c.max_points for c in criteria if c.pending), 4),
+        pending_manual_points=round(
+            sum(c.max_points for c in criteria if c.pending and c.manual), 4
+        ),
         excluded_points=round(
             sum(c.max_points for c in criteria if c.status == "needs_gpu" and not c.pending), 4
         ),

@@ -17,7 +17,7 @@ def validation_problems(
     issues = [f"solution: {r.grading_error}" for r in (solution,) if r.grading_error]
     issues += [f"stub: {r.grading_error}" for r in (stub,) if r.grading_error]
     for c in solution.criteria:
-        if c.status not in ("passed", "needs_gpu"):
+        if c.status not in ("passed", "needs_gpu", "pending"):
             issues.append(f"solution fails '{c.id}': {c.status} {c.detail}".rstrip())
     needs_code = {c.id for c in assignment.rubric.criteria if c.student_code}
     for c in stub.criteria:

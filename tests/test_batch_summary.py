@@ -77,3 +77,43 @@ def test_summary_page_renders_in_chromium(tmp_path, chromium):
     assert dom.rows["students-table"] == 1 + 4 and dom.rows["flagged"] == 1 + 1
     assert dom.rows["failed"] >= 2 and dom.rows["slowest"] == 1 + 4
     assert sum(src.startswith("data:image/png;base64,") for src in dom.images) == 2
+
+
+def test_summary_shows_marks_and_brings_the_marked_reports_up_to_date(tmp_path):
+    from test_marks import manual_rubric, mark, record, result_for
+
+    rubric = manual_rubric(tmp_path)
+    out = tmp_path / "out"
+    with Gradebook(out / "gradebook.sqlite") as book:
+        for student in ("ann", "bob", "cy", "dee"):
+            (out / student).mkdir(parents=True)
+            record(book, result_for(rubric, student), student, out)
+        record(book, result_for(rubric, "cy", version=1), "cy", out)  # changed after marking
+        book.set_marks(
+            [
+                mark("ann", "viva", 5, comment="<b>sharp</b>"),
+                mark("ann", "writeup", 3),
+                mark("bob", "estimate", 1, comment="override"),
+                mark("cy", "viva", 2),
+            ],
+            source="test",
+        )
+        page = write_summary(book, "toy", out)
+        summary = build_summary(book, "toy", out)
+    assert summary.marked == ["Viva-voce", "Write-up", "Sample mean"]
+    rows = {r.student: r for r in summary.rows}
+    assert (rows["ann"].points, rows["ann"].pending_marks) == (18, 0)
+    assert [m.points for m in rows["bob"].marks] == ["pending", "pending", "1 / 4"]
+    assert rows["bob"].marks[2].override and rows["bob"].points == 7
+    assert [r.student for r in summary.to_review] == ["cy"] and rows["cy"].review == ["Viva-voce"]
+    assert summary.pending_marks == 3 + 2  # bob's two, cy's write-up, dee's two
+    rates = {r.name: r for r in summary.rates}
+    assert (rates["Viva-voce"].graded, rates["Viva-voce"].passed) == (2, 1)
+    html = page.read_text()
+    dom = Tables(html)
+    assert dom.rows["marks"] == 1 + 4 and dom.rows["review"] == 1 + 1
+    assert "&lt;b&gt;sharp&lt;/b&gt;" in html and "<b>sharp" not in html
+    assert "&lt;b&gt;sharp&lt;/b&gt;" in (out / "ann" / "report.html").read_text()
+    assert "18 / 20" in (out / "ann" / "report.html").read_text()
+    assert "adjusted by the instructor" in (out / "bob" / "report.html").read_text()
+    assert not (out / "dee" / "report.html").exists(), "no marks: the worker's report stands"

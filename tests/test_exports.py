@@ -28,6 +28,7 @@ from grader.exports.gradescope import VISIBILITY_VALUES
 from grader.exports.prairielearn import MAX_BYTES
 from grader.report import samples
 from grader.results import Score, Submission
+from grader.rubric import total_score
 
 GROUP = click.Group()
 cli_export.register(GROUP)
@@ -279,9 +280,11 @@ def test_canvas_csv_follows_the_gradebook_importer(tmp_path):
     by_login = {row[3]: row for row in rows[2:]}
     assert set(by_login) == {"alice", "bob", "carol"}  # dan has no attempt: left out
     assert by_login["alice"][:3] == ["Doe, Alice", "101", "S1"] and by_login["alice"][5] == "10"
-    assert by_login["bob"][5] == "6.5"
+    assert by_login["bob"][5] == ""  # 2 points wait for a GPU: no grade until they are in
     assert by_login["carol"][5] == ""  # grading failed: no score rather than a zero
     assert all(len(row) == 6 for row in rows)
+    partial = run("canvas", path, "--roster", canvas_roster, "--pending", "partial", "-o", "-")
+    assert {r[3]: r[5] for r in csv.reader(io.StringIO(partial))}["bob"] == "6.5"
 
 
 def test_canvas_needs_a_roster_with_canvas_ids(tmp_path):
@@ -384,6 +387,70 @@ def test_junit_xml_has_a_suite_per_student_and_a_case_per_criterion(tmp_path):
     assert HIDDEN_DETAIL not in failures["Backprop gradients"].text
     assert int(bob.get("failures")) == 2 and int(bob.get("errors")) == 2
     assert int(root.get("tests")) == sum(int(s.get("tests")) for s in suites.values())
+
+
+# -- marks a person gave, and pending points -----------------------------------
+
+
+def marked_book(tmp_path: Path) -> Path:
+    """alice: marks with comments, an override, one mark to review and one not given yet;
+    dan: everything marked."""
+    marked = samples.marked()
+    complete = marked.model_copy(
+        update={"criteria": [c for c in marked.criteria if c.id != "record"]}
+    )
+    complete = complete.model_copy(update={"score": total_score(complete.criteria)})
+    return book(tmp_path, ("alice", graded("alice", marked)), ("dan", graded("dan", complete)))
+
+
+def test_pending_marks_leave_the_grade_out_or_post_the_points_so_far(tmp_path):
+    path = marked_book(tmp_path)
+    canvas_roster = roster(tmp_path, CANVAS_ROSTER)
+    result = export("--format", "canvas", "--gradebook", path, "--roster", canvas_roster, "-o", "-")
+    assert result.exit_code == 0, result.output
+    scores = {r[3]: r[5] for r in csv.reader(io.StringIO(result.stdout))}
+    assert scores["alice"] == "" and scores["dan"] == "19"  # pending: no grade, not 14
+    assert "1 student(s) have marks nobody has given yet" in result.stderr
+    assert "alice" in result.stderr and "to review" in result.stderr
+    partial = run("canvas", path, "--roster", canvas_roster, "--pending", "partial", "-o", "-")
+    assert {r[3]: r[5] for r in csv.reader(io.StringIO(partial))}["alice"] == "19"
+    moodle = run("moodle", path, "-o", "-")
+    alice = next(r for r in csv.DictReader(io.StringIO(moodle)) if r["student"] == "alice")
+    assert alice["LeNet-5 on CIFAR-10"] == "-"
+    assert "5 point(s) await the instructor's mark (Lab record)" in alice["Feedback"]
+    assert samples.VIVA_COMMENT in alice["Feedback"]
+    assert samples.WRITEUP_COMMENT not in moodle  # a hidden criterion's comment
+
+
+def test_the_plain_csv_has_the_marks_their_comments_and_what_waits(tmp_path):
+    rows = list(csv.DictReader(io.StringIO(run("csv", marked_book(tmp_path), "-o", "-"))))
+    alice, dan = rows
+    assert (alice["points"], alice["percent"], alice["status"]) == ("", "", "pending_marks")
+    assert (alice["viva"], alice["record"], alice["pending_marks"]) == ("4", "", "record")
+    assert alice["viva_comment"] == samples.VIVA_COMMENT
+    assert alice["writeup_comment"] == samples.WRITEUP_COMMENT  # the instructor's own table
+    assert alice["shapes_comment"] == samples.OVERRIDE_COMMENT
+    assert alice["marks_to_review"] == "writeup"
+    assert (dan["points"], dan["status"]) == ("19", "graded")
+
+
+def test_per_criterion_formats_show_pending_marks_as_pending(tmp_path):
+    path = marked_book(tmp_path)
+    run("gradescope", path, "-o", tmp_path / "gs")
+    doc = json.loads((tmp_path / "gs" / "alice" / "results.json").read_text())
+    by_name = {t["name"]: t for t in doc["tests"]}
+    assert "status" not in by_name["Lab record"] and by_name["Lab record"]["score"] == 0
+    assert by_name["Viva-voce"]["status"] == "failed" and by_name["Viva-voce"]["score"] == 4
+    assert samples.VIVA_COMMENT in by_name["Viva-voce"]["output"]
+    assert samples.WRITEUP_COMMENT not in json.dumps(doc)
+    assert "Instructor's comment" in by_name["Layer output shapes"]["output"]
+    assert doc["extra_data"]["dlgrader"]["pending_manual_points"] == 5
+    assert "await the instructor's mark" in doc["output"]
+    junit = ET.fromstring(run("junit", path, "-o", "-").encode())
+    cases = {c.get("name"): c for c in junit.find("testsuite").findall("testcase")}
+    assert cases["Lab record"].find("skipped").get("type") == "awaiting_mark"
+    message = refused("gradescope", path, "--pending", "omit", "-o", tmp_path / "x")
+    assert "cannot leave the grade out" in message
 
 
 # -- plain CSV, choosing attempts, input errors ------------------------------

@@ -20,6 +20,7 @@ from grader.report.render import render_html, render_markdown, write_reports
 from grader.report.text import clean_text, md_cell, md_fence, md_inline, relative_url
 from grader.report.view import build_view
 from grader.results import Figure
+from grader.rubric import total_score
 
 HIDDEN_DETAIL = "max relative error 0.31 on W2"
 LATER_FEEDBACK = "Accuracy met the top band."
@@ -253,6 +254,56 @@ def test_student_view_data_never_holds_hidden_results():
     assert (later.points, later.feedback, later.detail, later.measured) == ("", "", "", [])
     assert view.viva_questions == [] and view.submission_details == []
     assert all(c.tests == [] for c in view.criteria)
+
+
+# -- marks a person gave ------------------------------------------------------------
+
+
+def test_marks_show_with_their_comments_where_the_rubric_lets_the_student_see():
+    result = samples.marked()
+    assert total_score(result.criteria) == result.score, "sample is consistent"
+    student = render_html(result)
+    viva = next(r for r in student.split("<tr ") if "Viva-voce" in r)
+    assert "4 / 5" in viva and "marked by the instructor" in viva
+    assert samples.VIVA_COMMENT in viva and "Explained why it works." in viva
+    writeup = next(r for r in student.split("<tr ") if "Write-up" in r)
+    assert "5 / 5" in writeup and samples.WRITEUP_COMMENT not in student  # hidden criterion
+    record = next(r for r in student.split("<tr ") if "Lab record" in r)
+    assert "awaiting a mark" in record and "— / 5" in record
+    assert "5 points awaiting a mark:" in student and "19 / 25" in student
+    shapes = next(r for r in student.split("<tr ") if "Layer output shapes" in r)
+    assert "adjusted by the instructor" in shapes and samples.OVERRIDE_COMMENT in shapes
+    for private in ("The tests said", "float32, expected", "drsmith", "For review", "2: Expl"):
+        assert private not in student
+    markdown = render_markdown(result)
+    assert samples.VIVA_COMMENT in markdown and samples.WRITEUP_COMMENT not in markdown
+
+
+def test_the_instructor_sees_who_marked_the_machines_verdict_and_marks_to_review():
+    html = render_html(result := samples.marked(), "instructor")
+    shapes = next(r for r in html.split("<tr ") if "Layer output shapes" in r)
+    assert "The tests said: failed, 0 / 3." in shapes and "float32, expected float64" in shapes
+    assert "given by drsmith at 2025-03-03T09:00:00+00:00" in shapes
+    writeup = next(r for r in html.split("<tr ") if "Write-up" in r)
+    assert samples.WRITEUP_COMMENT in writeup and "For review" in writeup
+    viva = next(r for r in html.split("<tr ") if "Viva-voce" in r)
+    assert "For review" not in viva and "2: Explained what the code does." in viva
+    markdown = render_markdown(result, "instructor")
+    assert "The tests said" in markdown and samples.WRITEUP_COMMENT in markdown
+
+
+def test_a_manual_criterion_after_the_due_date_stays_withheld():
+    result = samples.marked()
+    criteria = [
+        c.model_copy(update={"visibility": "after_due_date"}) if c.id == "viva" else c
+        for c in result.criteria
+    ]
+    result = result.model_copy(update={"criteria": criteria})
+    view = build_view(result, "student")
+    viva = next(c for c in view.criteria if c.name == "Viva-voce")
+    assert (viva.points, viva.comment, viva.marker) == ("", "", "")
+    assert samples.VIVA_COMMENT not in render_html(result)
+    assert (view.score.points, view.score.max_points) == ("15", "20")
 
 
 def test_unknown_view_is_refused():

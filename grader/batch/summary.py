@@ -1,9 +1,15 @@
 """The class summary: one HTML page an instructor reads after a batch.
 
 Scores as a histogram, each criterion's pass rate across the class, the slowest and the
-failed submissions, those flagged for review, and a link to every student's instructor
-report. Plots are drawn with matplotlib and embedded as PNG data, so the page is one
-file that can be mailed or archived; the template autoescapes every student string.
+failed submissions, those flagged for review, the marks people gave (viva, write-up,
+overrides: points, comments, who, and the marks to review), and a link to every
+student's instructor report. Plots are drawn with matplotlib and embedded as PNG data,
+so the page is one file that can be mailed or archived; the template autoescapes every
+student string.
+
+Writing the summary also brings the reports of students with marks up to date: a
+worker writes a report from the machine's verdict alone, so after a (re)grade the
+marks would otherwise be missing from the pages the summary links to.
 """
 
 from __future__ import annotations
@@ -17,8 +23,9 @@ from pathlib import Path
 import jinja2
 
 from grader.batch.gradebook import Attempt, Choice, Gradebook
-from grader.report.render import template_folders
-from grader.results import GradingResult
+from grader.report.render import template_folders, write_reports
+from grader.report.text import number
+from grader.results import CriterionResult, GradingResult
 
 SUMMARY_TEMPLATE = "summary.html.j2"
 SLOWEST = 5
@@ -33,6 +40,20 @@ class StudentRow:
     seconds: float
     report: str  # relative link to the instructor report
     note: str
+    marks: list[MarkCell]  # one per column of ClassSummary.marked, in order
+    pending_marks: int  # manual criteria nobody has marked yet
+    review: list[str]  # names of criteria whose marks are to review
+
+
+@dataclass(frozen=True)
+class MarkCell:
+    """A person's mark on one criterion, as the summary's marks table shows it."""
+
+    points: str  # "4 / 5", "pending", or "" (no mark: an automatic criterion)
+    comment: str
+    by: str
+    review: bool
+    override: bool
 
 
 @dataclass(frozen=True)
@@ -40,7 +61,8 @@ class CriterionRate:
     name: str
     points: float
     passed: int
-    graded: int  # students for whom it counted (a criterion waiting for a GPU does not)
+    graded: int  # students for whom it counted (one waiting for a GPU or a mark does not)
+    manual: bool = False  # a person marks it
 
     @property
     def rate(self) -> float:
@@ -61,14 +83,17 @@ class ClassSummary:
     slowest: list[StudentRow]
     failed: list[StudentRow]
     flagged: list[tuple[StudentRow, list[str]]]
+    marked: list[str]  # names of the manual criteria, then of criteria with an override
+    pending_marks: int  # (student, manual criterion) pairs not marked yet
+    to_review: list[StudentRow]
 
 
 def build_summary(
     gradebook: Gradebook, assignment: str, out: Path, choose: Choice = "latest"
 ) -> ClassSummary:
-    attempts = gradebook.final(assignment, choose)
-    results = [(a, gradebook.result(a.id)) for a in attempts]
-    rows = [_row(a, r, out) for a, r in results]
+    results = gradebook.final_results(assignment, choose)
+    marked = _marked_columns([r for _, r in results])
+    rows = [_row(a, r, out, marked) for a, r in results]
     rates = _rates([r for _, r in results])
     percents = [row.percent for row in rows]
     title = results[0][1].assignment_title if results else assignment
@@ -85,13 +110,22 @@ def build_summary(
         slowest=sorted(rows, key=lambda r: -r.seconds)[:SLOWEST],
         failed=[row for row, (_, r) in zip(rows, results, strict=True) if _failed(r)],
         flagged=[(row, r.flags) for row, (_, r) in zip(rows, results, strict=True) if r.flags],
+        marked=list(marked.values()),
+        pending_marks=sum(row.pending_marks for row in rows),
+        to_review=[row for row in rows if row.review],
     )
 
 
 def write_summary(
-    gradebook: Gradebook, assignment: str, out: Path, choose: Choice = "latest"
+    gradebook: Gradebook,
+    assignment: str,
+    out: Path,
+    choose: Choice = "latest",
+    templates_dir: Path | None = None,
 ) -> Path:
-    """Render ``out/summary.html`` for the class; returns its path."""
+    """Render ``out/summary.html`` for the class, after bringing the reports of students
+    with marks up to date (:func:`refresh_reports`); returns its path."""
+    refresh_reports(gradebook, assignment, templates_dir=templates_dir, choose=choose)
     summary = build_summary(gradebook, assignment, out, choose)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(p) for p in template_folders(None)]),
@@ -105,12 +139,71 @@ def write_summary(
     return path
 
 
+#: Gradebook setting: the course's report templates folder, saved by ``grader mark`` so
+#: that a refresh after ``grader batch`` renders with the course's own templates.
+TEMPLATES_SETTING = "templates_dir"
+
+
+def refresh_reports(
+    gradebook: Gradebook,
+    assignment: str,
+    students: set[str] | None = None,
+    templates_dir: Path | None = None,
+    choose: Choice = "latest",
+) -> list[Path]:
+    """Rewrite results.json and the reports of each counting attempt with its marks.
+
+    ``students``: only these (the ones whose marks just changed, a cleared mark
+    included); by default every student who has a mark. Folders that are gone are
+    skipped. Returns the folders written.
+    """
+    if students is None:
+        students = {m.student for m in gradebook.marks(assignment)}
+    if not students:
+        return []
+    if templates_dir is None:
+        saved = gradebook.setting(assignment, TEMPLATES_SETTING)
+        templates_dir = Path(saved) if saved and Path(saved).is_dir() else None
+    written = []
+    for attempt, result in gradebook.final_results(assignment, choose):
+        folder = Path(attempt.results_path).parent
+        if attempt.student not in students or not folder.is_dir():
+            continue
+        (folder / "results.json").write_text(result.model_dump_json(indent=2), encoding="utf-8")
+        write_reports(result, folder, templates_dir=templates_dir)
+        written.append(folder)
+    return written
+
+
+def _marked_columns(results: list[GradingResult]) -> dict[str, str]:
+    """Criterion id -> name: manual criteria first, then any with an override."""
+    manual: dict[str, str] = {}
+    overridden: dict[str, str] = {}
+    for result in results:
+        for c in result.criteria:
+            if c.manual:
+                manual.setdefault(c.id, c.name)
+            elif c.mark is not None:
+                overridden.setdefault(c.id, c.name)
+    return {**manual, **{k: v for k, v in overridden.items() if k not in manual}}
+
+
+def _mark_cell(c: CriterionResult | None) -> MarkCell:
+    if c is None or (c.mark is None and not c.pending):
+        return MarkCell("", "", "", False, False)
+    if c.mark is None:
+        return MarkCell("pending", "", "", False, False)
+    m = c.mark
+    points = f"{number(m.points)} / {number(c.max_points)}"
+    return MarkCell(points, m.comment[:300], m.by, m.review, not c.manual)
+
+
 def _failed(result: GradingResult) -> bool:
     stopped = result.execution is not None and result.execution.stopped_at_cell is not None
     return bool(result.grading_error) or stopped
 
 
-def _row(attempt: Attempt, result: GradingResult, out: Path) -> StudentRow:
+def _row(attempt: Attempt, result: GradingResult, out: Path, marked: dict[str, str]) -> StudentRow:
     report = Path(attempt.results_path).parent / "report.instructor.html"
     try:
         link = report.relative_to(out).as_posix()
@@ -119,15 +212,20 @@ def _row(attempt: Attempt, result: GradingResult, out: Path) -> StudentRow:
     note = result.grading_error or ""
     if not note and result.execution and result.execution.stop_reason:
         note = result.execution.stop_reason
-    percent = 100 * attempt.points / attempt.max_points if attempt.max_points else 0.0
+    score = result.score  # the machine's score with the marks, not the attempt's row
+    percent = 100 * score.points / score.max_points if score.max_points else 0.0
+    by_id = {c.id: c for c in result.criteria}
     return StudentRow(
         student=attempt.student,
-        points=attempt.points,
-        max_points=attempt.max_points,
+        points=score.points,
+        max_points=score.max_points,
         percent=percent,
         seconds=attempt.seconds,
         report=link,
         note=note[:200],
+        marks=[_mark_cell(by_id.get(cid)) for cid in marked],
+        pending_marks=len(result.pending_manual),
+        review=[c.name for c in result.marks_for_review],
     )
 
 
@@ -135,13 +233,14 @@ def _rates(results: list[GradingResult]) -> list[CriterionRate]:
     order: dict[str, CriterionRate] = {}
     for result in results:
         for c in result.criteria:
-            old = order.get(c.id, CriterionRate(c.name, c.max_points, 0, 0))
+            old = order.get(c.id, CriterionRate(c.name, c.max_points, 0, 0, c.manual))
             counts = c.counts_toward_total and not c.pending
             order[c.id] = CriterionRate(
                 old.name,
                 old.points,
                 old.passed + (counts and c.status == "passed"),
                 old.graded + counts,
+                old.manual,
             )
     return list(order.values())
 

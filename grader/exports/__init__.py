@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from grader.batch.gradebook import Choice, Gradebook
 from grader.exports import ci, gradescope, lms_csv, prairielearn
 from grader.exports.common import (
+    PENDING_CHOICES,
     ExportError,
     ExportFormat,
     ExportOptions,
@@ -31,7 +32,14 @@ from grader.exports.common import (
 from grader.exports.roster import join_roster, read_roster
 from grader.results import GradingResult
 
-__all__ = ["FORMATS", "ExportError", "ExportOptions", "StudentGrade", "write_export"]
+__all__ = [
+    "FORMATS",
+    "PENDING_CHOICES",
+    "ExportError",
+    "ExportOptions",
+    "StudentGrade",
+    "write_export",
+]
 
 FORMATS: dict[str, ExportFormat] = {
     f.name: f
@@ -75,6 +83,7 @@ FORMATS: dict[str, ExportFormat] = {
             ".csv",
             render_class=lms_csv.render_canvas,
             needs_roster=True,
+            grade_table=True,
         ),
         ExportFormat(
             "moodle",
@@ -83,6 +92,7 @@ FORMATS: dict[str, ExportFormat] = {
             "class",
             ".csv",
             render_class=lms_csv.render_moodle,
+            grade_table=True,
         ),
         ExportFormat(
             "junit",
@@ -95,10 +105,12 @@ FORMATS: dict[str, ExportFormat] = {
         ExportFormat(
             "csv",
             "Plain CSV for the instructor: student, points, max_points, percent, status, "
-            "each criterion's points, pending points, flagged, error.",
+            "each criterion's points, comments of marks, pending points, pending marks, "
+            "marks to review, flagged, error.",
             "class",
             ".csv",
             render_class=lms_csv.render_plain,
+            grade_table=True,
         ),
     )
 }
@@ -113,7 +125,8 @@ class Written:
 
 
 def gradebook_grades(path: Path, assignment: str | None, choose: Choice) -> list[StudentGrade]:
-    """Each student's counting attempt (latest or best) of ``assignment`` in the gradebook."""
+    """Each student's counting attempt (latest or best) of ``assignment`` in the gradebook,
+    with the marks people gave (``grader mark``)."""
     if not path.is_file():
         raise ExportError(f"no gradebook at {path}: run grader batch first, or pass --gradebook")
     try:
@@ -137,8 +150,8 @@ def _final_grades(path: Path, assignment: str | None, choose: Choice) -> list[St
                 f"{path} has no attempts for {assignment!r} (it has: {', '.join(known) or 'none'})"
             )
         return [
-            StudentGrade(a.student, gradebook.result(a.id))
-            for a in gradebook.final(assignment, choose)
+            StudentGrade(a.student, result)
+            for a, result in gradebook.final_results(assignment, choose)
         ]
 
 

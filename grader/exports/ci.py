@@ -11,7 +11,7 @@ JUnit XML has no points field, so scores go into the suite's ``<properties>`` (t
 xunit2-safe place; pytest's ``record_testsuite_property`` does the same), with one
 ``<testcase>`` per criterion: ``<failure>`` for a wrong answer (the feedback is its
 message), ``<error>`` when the test could not measure or never ran, ``<skipped>`` for
-a criterion waiting for a GPU.
+a criterion waiting for a GPU or for a person's mark.
 """
 
 from __future__ import annotations
@@ -128,6 +128,7 @@ def _suite(grade: StudentGrade, options: ExportOptions) -> ET.Element:
         "score": number(score.points),
         "max_score": number(score.max_points),
         "pending_points": number(score.pending_points),
+        "pending_manual_points": number(score.pending_manual_points),
         "excluded_points": number(score.excluded_points),
     }
     for c in criteria:
@@ -158,6 +159,8 @@ def _suite(grade: StudentGrade, options: ExportOptions) -> ET.Element:
 
 
 def _junit_outcome(c: StudentCriterion) -> tuple[str, str] | None:
+    if c.pending and c.manual:
+        return "skipped", "awaiting_mark"
     if c.pending or c.excluded:
         return "skipped", "needs_gpu"
     if c.status in ("error", "not_run"):

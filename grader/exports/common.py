@@ -7,6 +7,11 @@ names or test source ever leave the grader. Platforms without a native "show aft
 due date" get the after-the-due-date criteria folded into one line (their points still
 count: a grade export must carry the real grade) unless ``--released`` says the due
 date has passed.
+
+Pending points (a criterion waiting for a GPU, or for a person's mark) are never a
+silent zero: ``--pending omit`` (the default) leaves a grade table's cell empty for a
+student with any, ``--pending partial`` posts the points so far; either way the notes
+name the students, and per-criterion formats show each pending criterion as pending.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from grader.errors import GraderError
 from grader.report.text import clean_text, number
@@ -40,6 +45,10 @@ class StudentGrade:
     roster_row: Mapping[str, str] | None = None
 
 
+PendingChoice = Literal["omit", "partial"]
+PENDING_CHOICES: tuple[str, ...] = get_args(PendingChoice)
+
+
 @dataclass(frozen=True)
 class ExportOptions:
     released: bool = False  # the due date has passed: show after-the-due-date results
@@ -47,6 +56,7 @@ class ExportOptions:
     title: str | None = None  # the assignment's name on the platform, if not our title
     roster_given: bool = False
     roster_path: Path | None = None
+    pending: PendingChoice = "omit"  # a student with pending points: no grade, or so far
 
 
 @dataclass
@@ -71,6 +81,9 @@ class ExportFormat:
     render_one: Callable[[StudentGrade, ExportOptions], str] | None = None
     render_class: Callable[[list[StudentGrade], ExportOptions], Rendered] | None = None
     needs_roster: bool = False
+    #: One grade cell per student, which ``--pending omit`` leaves empty; the other formats
+    #: show each criterion, pending ones marked as such, and always carry the points so far.
+    grade_table: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,6 +99,8 @@ class StudentCriterion:
     text: str  # feedback, then details and measured values where the student may see them
     pending: bool = False
     excluded: bool = False
+    manual: bool = False  # a person marks it (viva, write-up)
+    marked: bool = False  # a person's mark, or an override of the tests' verdict
 
     @property
     def passed(self) -> bool:
@@ -107,18 +122,20 @@ def student_criteria(result: GradingResult, released: bool = True) -> list[Stude
     criteria = []
     for c, student_row, full_row in zip(result.criteria, student_rows, full_rows, strict=True):
         row = full_row if c.visibility == "after_due_date" else student_row
-        gpu_waiting = c.status == "needs_gpu"
+        waiting = c.status in ("needs_gpu", "pending")
         criteria.append(
             StudentCriterion(
                 id=c.id,
                 name=clean_text(c.name, 200),
                 status=c.status,
-                points=0.0 if gpu_waiting else c.points,
+                points=0.0 if waiting else c.points,
                 max_points=c.max_points if c.counts_toward_total else 0.0,
                 visibility=c.visibility,
                 text=_text(row),
-                pending=gpu_waiting and c.pending,
-                excluded=gpu_waiting and not c.counts_toward_total,
+                pending=waiting and c.pending,
+                excluded=waiting and not c.counts_toward_total,
+                manual=c.manual,
+                marked=c.mark is not None,
             )
         )
     return criteria if released else fold_released_later(criteria)
@@ -128,6 +145,10 @@ def _text(row: CriterionRow) -> str:
     """Feedback, details, measured values: what the row holds (a hidden row holds none
     of the last two, having been built for the student)."""
     lines = [row.feedback, row.detail, *(f"{name}: {value}" for name, value in row.measured)]
+    if row.marker:
+        lines.append(f"({row.marker[:1].upper()}{row.marker[1:]}.)")
+    if row.comment:
+        lines.append(f"Instructor's comment: {row.comment}")
     return "\n".join(line for line in lines if line)
 
 
@@ -168,10 +189,17 @@ def summary_text(result: GradingResult, with_score: bool = True) -> str:
     """
     score = result.score
     lines = [f"Score: {number(score.points)} / {number(score.max_points)}"] if with_score else []
-    if score.pending_points:
+    gpu_pending = score.pending_points - score.pending_manual_points
+    if gpu_pending > 1e-9:
         lines.append(
-            f"{number(score.pending_points)} point(s) need a GPU and are pending until "
+            f"{number(gpu_pending)} point(s) need a GPU and are pending until "
             "the notebook is graded on one."
+        )
+    if score.pending_manual_points:
+        names = ", ".join(clean_text(c.name, 100) for c in result.pending_manual)
+        lines.append(
+            f"{number(score.pending_manual_points)} point(s) await the instructor's mark "
+            f"({names}): not yet in the score."
         )
     if score.excluded_points:
         lines.append(
@@ -189,6 +217,16 @@ def summary_text(result: GradingResult, with_score: bool = True) -> str:
         message = clean_text(f"{error.ename}: {error.evalue}", 500)
         lines.append(f"Cell {error.cell} raised {message}")
     return "\n".join(lines)
+
+
+def has_pending(result: GradingResult) -> bool:
+    """Points still to come: a criterion waiting for a GPU or for a person's mark."""
+    return result.score.pending_points > 0
+
+
+def withheld(result: GradingResult, options: ExportOptions) -> bool:
+    """No grade in a grade table: grading failed, or points pending and ``--pending omit``."""
+    return bool(result.grading_error) or (has_pending(result) and options.pending == "omit")
 
 
 def fraction(result: GradingResult) -> float:

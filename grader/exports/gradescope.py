@@ -62,6 +62,7 @@ def results_document(grade: StudentGrade, options: ExportOptions) -> dict:
                 "graded_at": result.graded_at,
                 "max_points": points(result.score.max_points),
                 "pending_points": points(result.score.pending_points),
+                "pending_manual_points": points(result.score.pending_manual_points),
                 "excluded_points": points(result.score.excluded_points),
                 "notebook_sha256": result.submission.sha256,
             }
@@ -79,7 +80,7 @@ def _test(number: int, c: StudentCriterion) -> dict:
         "tags": [c.id],
         "visibility": "after_due_date" if c.visibility == "after_due_date" else "visible",
     }
-    if not (c.pending or c.excluded):  # waiting for a GPU is neither a pass nor a failure
+    if not (c.pending or c.excluded):  # waiting (GPU, a mark) is neither a pass nor a failure
         test["status"] = "passed" if c.passed else "failed"
     return test
 

@@ -14,7 +14,12 @@ is "no grade". So every row carries an identifier, and a student whose grading
 failed gets ``-`` (no grade) rather than a zero nobody decided on.
 
 The plain CSV is the instructor's own table: every criterion's points, after-the-due-
-date ones included, and the status of each student's grading.
+date ones included, the comments of marks a person gave, and the status of each
+student's grading.
+
+A student with pending points (a GPU criterion, or a mark nobody has given yet) gets
+no grade with ``--pending omit`` (Canvas: an empty cell, Moodle: ``-``, CSV: empty
+points) or the points so far with ``--pending partial``; the notes list them either way.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from grader.exports.common import (
     one_line,
     student_criteria,
     summary_text,
+    withheld,
 )
 from grader.exports.roster import column_name, ensure_unique
 from grader.report.text import number
@@ -86,11 +92,11 @@ def render_canvas(grades: list[StudentGrade], options: ExportOptions) -> Rendere
                 "Login ID in the roster, so Canvas cannot find them"
             )
         found.append((grade.student, values))
-        score = "" if grade.result.grading_error else number(grade.result.score.points)
+        score = "" if withheld(grade.result, options) else number(grade.result.score.points)
         rows.append([cell(values["Student"]), *(values[n] for n in CANVAS_HEADER[1:]), score])
     for name in CANVAS_IDS:
         ensure_unique([(s, v[name]) for s, v in found if v[name]], name, options.roster_path)
-    return Rendered(csv_text(rows), _notes(grades, total))
+    return Rendered(csv_text(rows), _notes(grades, total, options))
 
 
 def _canvas_title(grades: list[StudentGrade], options: ExportOptions) -> str:
@@ -116,10 +122,10 @@ def render_moodle(grades: list[StudentGrade], options: ExportOptions) -> Rendere
     rows = [[*identifiers, title, "Feedback"]]
     for grade in grades:
         ids = [_moodle_id(grade, source) for source in identifiers.values()]
-        score = "-" if grade.result.grading_error else number(grade.result.score.points)
+        score = "-" if withheld(grade.result, options) else number(grade.result.score.points)
         rows.append([*ids, score, cell(_feedback(grade, options))])
     total = max((g.result.score.max_points for g in grades), default=0.0)
-    notes = _notes(grades, total)
+    notes = _notes(grades, total, options)
     if not options.roster_given:
         notes.append(
             "no roster: the 'student' column holds the gradebook's ids; on import, map it "
@@ -181,46 +187,64 @@ def _feedback(grade: StudentGrade, options: ExportOptions) -> str:
 
 
 PLAIN_COLUMNS = ["student", "points", "max_points", "percent", "status"]
+PLAIN_TAIL = ["pending_points", "pending_marks", "marks_to_review", "flagged", "error"]
 
 
 def render_plain(grades: list[StudentGrade], options: ExportOptions) -> Rendered:
     criteria: dict[str, None] = {}
     for grade in grades:
         criteria.update(dict.fromkeys(c.id for c in grade.result.criteria))
-    rows = [[*PLAIN_COLUMNS, *criteria, "pending_points", "flagged", "error"]]
+    commented = [
+        cid for cid in criteria if any(_comment(g, cid) for g in grades)
+    ]  # a column for the comments of each criterion a person marked with one
+    rows = [[*PLAIN_COLUMNS, *criteria, *(f"{cid}_comment" for cid in commented), *PLAIN_TAIL]]
     for grade in grades:
         result = grade.result
         earned = {c.id: c for c in result.criteria}
+        shown = not (result.score.pending_points and options.pending == "omit")
         rows.append(
             [
                 cell(grade.student),
-                number(result.score.points),
+                number(result.score.points) if shown else "",
                 number(result.score.max_points),
-                f"{result.score.percent:.1f}",
+                f"{result.score.percent:.1f}" if shown else "",
                 _status(grade),
                 *(_criterion_points(earned.get(cid)) for cid in criteria),
+                *(cell(one_line(_comment(grade, cid))) for cid in commented),
                 number(result.score.pending_points),
+                " ".join(c.id for c in result.pending_manual),
+                " ".join(c.id for c in result.marks_for_review),
                 "yes" if result.flags else "",
                 cell(one_line(result.grading_error or "")),
             ]
         )
     total = max((g.result.score.max_points for g in grades), default=0.0)
-    return Rendered(csv_text(rows), _notes(grades, total, blank_errors=False))
+    return Rendered(csv_text(rows), _notes(grades, total, options, blank_errors=False))
+
+
+def _comment(grade: StudentGrade, criterion_id: str) -> str:
+    found = next((c for c in grade.result.criteria if c.id == criterion_id), None)
+    return found.mark.comment if found is not None and found.mark is not None else ""
 
 
 def _status(grade: StudentGrade) -> str:
-    if grade.result.grading_error:
+    result = grade.result
+    if result.grading_error:
         return "error"
-    return "pending_gpu" if grade.result.score.pending_points else "graded"
+    if result.score.pending_manual_points:
+        return "pending_marks"
+    return "pending_gpu" if result.score.pending_points else "graded"
 
 
 def _criterion_points(criterion) -> str:
-    if criterion is None or criterion.status == "needs_gpu":
+    if criterion is None or criterion.status in ("needs_gpu", "pending"):
         return ""
     return number(criterion.points)
 
 
-def _notes(grades: list[StudentGrade], total: float, blank_errors: bool = True) -> list[str]:
+def _notes(
+    grades: list[StudentGrade], total: float, options: ExportOptions, blank_errors: bool = True
+) -> list[str]:
     """What the instructor should know before uploading: the grades that are not final."""
     notes = []
     failed = [g.student for g in grades if g.result.grading_error]
@@ -229,11 +253,26 @@ def _notes(grades: list[StudentGrade], total: float, blank_errors: bool = True) 
             f"{len(failed)} student(s) left without a grade because grading failed: "
             f"{_names(failed)}; fix and regrade, or grade them by hand"
         )
-    pending = [g.student for g in grades if g.result.score.pending_points]
-    if pending:
+    ungraded = [g for g in grades if not g.result.grading_error]
+    gpu = [g.student for g in ungraded if g.result.score.pending_points > _manual(g) + 1e-9]
+    marks = [g.student for g in ungraded if _manual(g)]
+    what = (
+        "left without a grade (--pending partial posts the points so far)"
+        if options.pending == "omit"
+        else "given the points so far (--pending omit leaves their grade out)"
+    )
+    if gpu:
+        notes.append(f"{len(gpu)} student(s) have points pending a GPU, {what}: {_names(gpu)}")
+    if marks:
         notes.append(
-            f"{len(pending)} student(s) have points pending a GPU, not yet in their grade: "
-            f"{_names(pending)}"
+            f"{len(marks)} student(s) have marks nobody has given yet (grader mark), "
+            f"{what}: {_names(marks)}"
+        )
+    review = [g.student for g in grades if g.result.marks_for_review]
+    if review:
+        notes.append(
+            f"{len(review)} student(s) have marks given for an earlier notebook, counted but "
+            f"to review (grader mark --confirm, or mark again): {_names(review)}"
         )
     fewer = [g.student for g in grades if g.result.score.max_points < total]
     if fewer:
@@ -245,6 +284,10 @@ def _notes(grades: list[StudentGrade], total: float, blank_errors: bool = True) 
     if flagged:
         notes.append(f"{len(flagged)} attempt(s) flagged for review: {_names(flagged)}")
     return notes
+
+
+def _manual(grade: StudentGrade) -> float:
+    return grade.result.score.pending_manual_points
 
 
 def _names(students: list[str]) -> str:

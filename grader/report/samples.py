@@ -2,8 +2,9 @@
 
 A course that overrides a template should see it render the awkward cases too:
 a GPU criterion pending, hidden and after-the-due-date criteria, a cell error,
-and a submission whose name and error text try to inject HTML, Markdown and
-terminal escapes. The report tests render these same documents.
+marks a person gave (one for review, one pending, an override), and a submission
+whose name and error text try to inject HTML, Markdown and terminal escapes. The
+report tests render these same documents.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from grader.results import (
     Execution,
     Figure,
     GradingResult,
+    Level,
+    MachineVerdict,
+    ManualMark,
     Score,
     Submission,
     Timings,
@@ -224,6 +228,89 @@ def mixed() -> GradingResult:
             "Why does XOR need a hidden layer?",
         ],
     )
+
+
+VIVA_COMMENT = "Explained the chain rule; unsure about the bias gradient."
+WRITEUP_COMMENT = "Plot discussed, no conclusion."  # hidden criterion: instructor only
+OVERRIDE_COMMENT = "The test tripped on a float32 cast; the maths is right."
+VIVA_LEVELS = [
+    Level(points=0, text="Could not explain the code."),
+    Level(points=2, text="Explained what the code does."),
+    Level(points=4, text="Explained why it works."),
+    Level(points=5, text="Also answered the follow-up questions."),
+]
+
+
+def marked() -> GradingResult:
+    """Marks a person gave: a viva (visible), a write-up (hidden, for review because
+    the notebook changed since), a lab record not marked yet, and an override."""
+    result = full_marks()
+    sha = result.submission.sha256
+    machine = MachineVerdict(
+        status="failed",
+        points=0,
+        feedback="Every layer has the expected shape.",
+        detail="conv1 output is float32, expected float64",
+    )
+    mark = ManualMark(
+        points=3, comment=OVERRIDE_COMMENT, by="drsmith", at="2025-03-03T09:00:00+00:00", sha256=sha
+    )
+    criteria = [
+        c.model_copy(update={"mark": mark, "machine": machine}) if c.id == "shapes" else c
+        for c in result.criteria
+    ]
+    criteria += [
+        criterion(
+            "viva",
+            "partial",
+            4,
+            5,
+            name="Viva-voce",
+            tests=[],
+            feedback="Explained why it works.",
+            manual=True,
+            levels=VIVA_LEVELS,
+            mark=ManualMark(
+                points=4,
+                comment=VIVA_COMMENT,
+                by="drsmith",
+                at="2025-03-02T09:00:00+00:00",
+                sha256=sha,
+            ),
+        ),
+        criterion(
+            "writeup",
+            "passed",
+            5,
+            5,
+            name="Write-up",
+            tests=[],
+            feedback="",
+            visibility="hidden",
+            manual=True,
+            mark=ManualMark(
+                points=5,
+                comment=WRITEUP_COMMENT,
+                by="ta1",
+                at="2025-03-02T10:00:00+00:00",
+                sha256="0" * 64,
+                review=True,
+            ),
+        ),
+        criterion(
+            "record",
+            "pending",
+            0,
+            5,
+            name="Lab record",
+            tests=[],
+            feedback="Not marked yet: a person marks this criterion.",
+            manual=True,
+            pending=True,
+        ),
+    ]
+    score = Score(points=19, max_points=25, pending_points=5, pending_manual_points=5)
+    return result.model_copy(update={"criteria": criteria, "score": score})
 
 
 def hostile() -> GradingResult:

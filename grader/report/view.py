@@ -33,7 +33,10 @@ STATUS_LABELS = {
     "failed": "failed",
     "error": "error",
     "not_run": "not run",
+    "pending": "awaiting a mark",
 }
+MARKED = "marked by the instructor"
+ADJUSTED = "adjusted by the instructor"
 CHECK_MODE_LABEL = "public tests only — hidden tests will also be run when your work is graded"
 RELEASED_LATER = "released after the due date"
 DATA_TIERS = {
@@ -56,10 +59,24 @@ class CriterionRow:
     hidden: bool = False  # a hidden criterion: the student sees no detail
     visibility: str = "visible"
     tests: list[str] = field(default_factory=list)  # instructor view only
+    marker: str = ""  # MARKED or ADJUSTED: a person gave these points
+    comment: str = ""  # the marker's comment, where the student may see details
+    mark_info: str = ""  # instructor view only: who marked, when, for which notebook
+    review: str = ""  # instructor view only: why the mark needs another look
+    machine: str = ""  # instructor view only: the verdict an override replaced
+    levels: list[tuple[str, str]] = field(default_factory=list)  # instructor view only
 
     @property
     def has_details(self) -> bool:
-        return bool(self.detail or self.measured or self.tests)
+        return bool(
+            self.detail
+            or self.measured
+            or self.tests
+            or self.comment
+            or self.mark_info
+            or self.machine
+            or self.levels
+        )
 
 
 @dataclass(frozen=True)
@@ -85,7 +102,8 @@ class ScoreView:
     points: str
     max_points: str
     percent: str
-    pending_points: str  # "" when none
+    pending_points: str  # waiting for a GPU; "" when none
+    pending_mark_points: str  # waiting for a person's mark (viva, write-up); "" when none
     excluded_points: str
     released_later_count: int
     released_later_points: str
@@ -160,6 +178,8 @@ def build_view(result: GradingResult, view: View) -> ReportView:
 
 
 def _status(c: CriterionResult) -> tuple[str, str]:
+    if c.mark is not None and c.status == "failed":
+        return "failed", "marked 0"  # a person's zero is a mark, not a failed test
     if c.status == "needs_gpu":
         if c.pending:
             return "gpu_pending", "needs a GPU (pending)"
@@ -168,6 +188,8 @@ def _status(c: CriterionResult) -> tuple[str, str]:
 
 
 def _points(c: CriterionResult) -> str:
+    if c.status == "pending":
+        return f"— / {number(c.max_points)}"
     if c.status == "needs_gpu":
         return (
             f"— / {number(c.max_points)}" if c.pending else f"— ({number(c.max_points)} excluded)"
@@ -191,6 +213,7 @@ def _criterion(c: CriterionResult, instructor: bool) -> CriterionRow:
         )
     status, label = _status(c)
     hide_detail = c.visibility == "hidden" and not instructor
+    mark = c.mark
     return CriterionRow(
         name=name,
         status=status,
@@ -202,7 +225,41 @@ def _criterion(c: CriterionResult, instructor: bool) -> CriterionRow:
         hidden=hide_detail,
         visibility=c.visibility,
         tests=[clean_text(t) for t in c.tests] if instructor else [],
+        marker=(MARKED if c.manual else ADJUSTED) if mark else "",
+        comment="" if hide_detail or mark is None else clean_text(mark.comment, LONG_TEXT_LIMIT),
+        mark_info=_mark_info(c) if instructor else "",
+        review=_review(c) if instructor else "",
+        machine=_machine(c) if instructor else "",
+        levels=[(number(lv.points), clean_text(lv.text)) for lv in c.levels] if instructor else [],
     )
+
+
+def _mark_info(c: CriterionResult) -> str:
+    if c.mark is None:
+        return ""
+    m = c.mark
+    return clean_text(
+        f"{number(m.points)} given by {m.by} at {m.at}, for the notebook {m.sha256[:12]}"
+    )
+
+
+def _review(c: CriterionResult) -> str:
+    if c.mark is None or not c.mark.review:
+        return ""
+    return (
+        "For review: the mark was given for another version of the notebook (or above "
+        "today's maximum). It still counts; confirm it with grader mark --confirm, or "
+        "mark again."
+    )
+
+
+def _machine(c: CriterionResult) -> str:
+    if c.machine is None:
+        return ""
+    v = c.machine
+    label = STATUS_LABELS.get(v.status, v.status.replace("_", " "))
+    text = f"The tests said: {label}, {number(v.points)} / {number(c.max_points)}. {v.feedback}"
+    return clean_text(f"{text} {v.detail}".strip(), LONG_TEXT_LIMIT)
 
 
 def _measured(c: CriterionResult) -> list[tuple[str, str]]:
@@ -218,11 +275,15 @@ def _score(result: GradingResult, instructor: bool) -> ScoreView:
     """
     later = [] if instructor else [c for c in result.criteria if c.visibility == "after_due_date"]
     shown = _minus(result.score, later)
+    gpu_pending = shown.pending_points - shown.pending_manual_points
     return ScoreView(
         points=number(shown.points),
         max_points=number(shown.max_points),
         percent=percent(shown.percent),
-        pending_points=number(shown.pending_points) if shown.pending_points > 0 else "",
+        pending_points=number(gpu_pending) if gpu_pending > 1e-9 else "",
+        pending_mark_points=(
+            number(shown.pending_manual_points) if shown.pending_manual_points > 0 else ""
+        ),
         excluded_points=number(shown.excluded_points) if shown.excluded_points > 0 else "",
         released_later_count=len(later),
         released_later_points=number(sum(c.max_points for c in later)),
@@ -232,19 +293,27 @@ def _score(result: GradingResult, instructor: bool) -> ScoreView:
 def _minus(score: Score, criteria: list[CriterionResult]) -> Score:
     """``score`` without the criteria given, by the rules that add a score up.
 
-    Points come from criteria that do not need a GPU; the maximum counts every
-    criterion that counts toward the total (pending ones included); pending and
+    Points come from criteria that are not pending or excluded; the maximum counts
+    every criterion that counts toward the total (pending ones included); pending and
     excluded points are the maxima of those criteria.
     """
     if not criteria:
         return score
     gpu = [c for c in criteria if c.status == "needs_gpu"]
+    waiting = ("needs_gpu", "pending")
     return Score(
-        points=max(0.0, score.points - sum(c.points for c in criteria if c.status != "needs_gpu")),
+        points=max(0.0, score.points - sum(c.points for c in criteria if c.status not in waiting)),
         max_points=max(
             0.0, score.max_points - sum(c.max_points for c in criteria if c.counts_toward_total)
         ),
-        pending_points=max(0.0, score.pending_points - sum(c.max_points for c in gpu if c.pending)),
+        pending_points=max(
+            0.0, score.pending_points - sum(c.max_points for c in criteria if c.pending)
+        ),
+        pending_manual_points=max(
+            0.0,
+            score.pending_manual_points
+            - sum(c.max_points for c in criteria if c.pending and c.manual),
+        ),
         excluded_points=max(
             0.0, score.excluded_points - sum(c.max_points for c in gpu if not c.pending)
         ),
