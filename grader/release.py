@@ -14,18 +14,41 @@ from pathlib import Path
 import yaml
 
 from grader.course import Assignment
+from grader.rubric import Criterion, Rubric
 
 #: Fixed timestamp for zip entries, so the same release gives the same bytes.
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 
 
+def is_checkable(criterion: Criterion) -> bool:
+    """Whether students can check a criterion themselves: it has tests, all of them public.
+
+    A criterion a person marks has no tests, so it is never checkable.
+    """
+    return bool(criterion.tests) and all(t.startswith("public/") for t in criterion.tests)
+
+
+def questions(rubric: Rubric) -> dict[str, Criterion]:
+    """``q1``, ``q2``, ... -> the checkable criteria, in rubric order.
+
+    What ``check("q1")`` in a notebook means. The released rubric holds exactly these
+    criteria in this order, so the numbers are the same in the course and in the release;
+    each criterion's id (``check("shapes")``) works as well.
+    """
+    return {f"q{n}": c for n, c in enumerate(filter(is_checkable, rubric.criteria), start=1)}
+
+
 def public_rubric(assignment: Assignment) -> dict:
     """The rubric as students may see it: visible criteria in full, others by name only."""
+    checkable = {c.id: q for q, c in questions(assignment.rubric).items()}
     criteria = []
     for c in assignment.rubric.criteria:
         entry: dict = {"id": c.id, "name": c.name, "points": c.points, "visibility": c.visibility}
+        if c.id in checkable:
+            entry["check"] = checkable[c.id]
         if c.visibility == "visible":
-            entry["feedback"] = {"pass": c.feedback.passed, "fail": c.feedback.failed}
+            if c.feedback is not None:
+                entry["feedback"] = {"pass": c.feedback.passed, "fail": c.feedback.failed}
             entry["public_tests"] = [t for t in c.tests if t.startswith("public/")]
         if c.requires_gpu:
             entry["requires_gpu"] = True
@@ -43,7 +66,7 @@ def checkable_rubric(assignment: Assignment) -> dict | None:
     """A loadable rubric of the public criteria only: what ``grader check`` grades."""
     criteria = []
     for c in assignment.rubric.criteria:
-        if all(t.startswith("public/") for t in c.tests):
+        if is_checkable(c):
             criteria.append(c.model_dump(mode="json", by_alias=True, exclude_none=True))
     if not criteria:
         return None
@@ -82,13 +105,30 @@ def release_files(assignment: Assignment) -> dict[str, Path | str]:
 
 def _readme(assignment: Assignment) -> str:
     name = assignment.name
+    listed = questions(assignment.rubric)
+    rows = "".join(f"| `{q}` | `{c.id}` | {c.name} |\n" for q, c in listed.items())
+    in_notebook = (
+        (
+            "In the notebook, once the cells above have run:\n\n"
+            "    from grader import check\n"
+            f'    check("q1")   # or check("{next(iter(listed.values())).id}"); '
+            "check() runs them all\n\n"
+            "| check | id | what |\n|---|---|---|\n" + rows + "\n"
+        )
+        if listed
+        else ""
+    )
     return (
         f"# {assignment.config.title}\n\n"
         f"Open `{name}.ipynb`, write the parts marked `NotImplementedError`, "
         "and run every cell.\n\n"
-        "Check your work before submitting (needs `pip install dlgrader`):\n\n"
-        f"    grader check {name}.ipynb\n\n"
-        f"That runs the public tests in `assignments/{name}/tests/public/` only. Hidden tests\n"
+        "Check your work before submitting (needs `pip install dlgrader`). Keep this folder\n"
+        "together: the checks find their tests beside the notebook.\n\n"
+        + in_notebook
+        + "From a shell, in a fresh kernel, top to bottom:\n\n"
+        f"    grader check {name}.ipynb\n"
+        f"    grader check --submit {name}.ipynb   # also writes {name}_submission.ipynb\n\n"
+        f"These run the public tests in `assignments/{name}/tests/public/` only. Hidden tests\n"
         "also run when your work is graded, so a full score here is not a promise of full\n"
         "marks. `criteria.yaml` lists every criterion and its points.\n"
     )

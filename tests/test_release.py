@@ -55,7 +55,7 @@ def test_zip_has_no_hidden_tests_solution_or_hidden_text(tmp_path, name):
     leaked = [line for line in solution_code(name) if line in text]
     assert not leaked, f"solution lines in the release: {leaked[:3]}"
     for criterion in assignment.rubric.criteria:
-        if criterion.visibility != "visible":
+        if criterion.visibility != "visible" and criterion.feedback is not None:
             assert criterion.feedback.failed not in text and criterion.feedback.passed not in text
     for question in assignment.config.viva_questions:
         assert question not in text
@@ -100,3 +100,15 @@ def test_data_files_reach_the_student_and_the_released_course(tmp_path):
     assert (released.data_folder / "base.keras").read_bytes() == (
         folder / "data" / "base.keras"
     ).read_bytes()
+
+
+def test_readme_and_criteria_name_the_checks_students_can_run(tmp_path):
+    """check("q1") in the notebook: the README and criteria.yaml say which q is which."""
+    folder, _ = build_release(COURSE.assignment("backprop"), tmp_path)
+    readme = (folder / "README.md").read_text()
+    assert 'check("q1")' in readme and "| `q2` | `basic_values` |" in readme
+    assert "grader check --submit backprop.ipynb" in readme
+    overview = yaml.safe_load((folder / "criteria.yaml").read_text())
+    checks = {c["id"]: c.get("check") for c in overview["criteria"]}
+    assert checks["shapes"] == "q1" and checks["basic_values"] == "q2"
+    assert checks["sigmoid"] is None, "a hidden-test criterion is not checkable"

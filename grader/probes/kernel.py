@@ -60,22 +60,55 @@ def resolve(value: Any) -> Any:
     return value
 
 
-def lookup(name: str) -> Any:
+def lookup(name: str, callable_wanted: bool = False) -> Any:
     """A dotted name from the student's namespace, e.g. ``model`` or ``model.fc1``."""
     head, *attrs = name.split(".")
     namespace = _namespace()
     if head not in namespace:
-        raise NameError(f"the notebook defines no '{head}'")
+        raise NameError(missing_name_message(head, namespace, callable_wanted))
     obj = namespace[head]
     for attr in attrs:
         obj = getattr(obj, attr)
     return obj
 
 
+#: Names every IPython namespace has; never a student's misspelling of a graded name.
+_SHELL_NAMES = frozenset({"In", "Out", "get_ipython", "exit", "quit"})
+
+
+def missing_name_message(name: str, namespace: dict[str, Any], callable_wanted: bool) -> str:
+    """Say that ``name`` is missing, and suggest the student's close spelling of it.
+
+    A test asks for ``forward``; a notebook that defines ``forwad`` or ``Forward`` hears
+    which of its names is probably meant. When a function is wanted, only callables are
+    candidates, so a missing ``loss`` is not matched with a list called ``losses``.
+    """
+    import difflib
+
+    candidates = []
+    for key, value in list(namespace.items()):
+        if type(key) is not str or key.startswith("_") or key in _SHELL_NAMES:
+            continue
+        try:
+            if callable_wanted and not callable(value):
+                continue
+        except BaseException:  # noqa: BLE001 - a hostile object must not break the reply
+            continue
+        candidates.append(key)
+    message = f"the notebook defines no '{name}'"
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.75)
+    if not close:
+        lowered = {c.lower(): c for c in candidates}
+        close = [lowered[name.lower()]] if name.lower() in lowered else []
+    if close:
+        message += f"; it has '{close[0]}': did you mean '{name}'?"
+    return message
+
+
 def _target(request: dict[str, Any]) -> Any:
     target = request["target"]
     if isinstance(target, str):
-        return lookup(target)
+        return lookup(target, callable_wanted=request["op"] == "call")
     obj = resolve(wire.decode(target))
     for attr in request.get("attrs", []):
         obj = getattr(obj, attr)
@@ -222,6 +255,18 @@ def _describe(exc: BaseException) -> dict[str, str]:
 
 def handle(request_json: str) -> None:
     """Serve one request and publish the reply as display data."""
+    reply = serve(request_json)
+    from IPython.display import publish_display_data
+
+    publish_display_data({wire.REPLY_MIME: reply})
+
+
+def serve(request_json: str) -> dict[str, Any]:
+    """The reply to one request, as :func:`handle` publishes it.
+
+    Also called directly by the in-notebook check (:mod:`grader.testing.local`), which
+    serves the same requests in the student's own kernel without a display round trip.
+    """
     request = json.loads(request_json)
     reply: dict[str, Any] = {"id": request.get("id")}
     notes: list[str] = []
@@ -235,6 +280,4 @@ def handle(request_json: str) -> None:
         raise
     except BaseException as exc:  # noqa: BLE001 - any student failure becomes a reply
         reply = {"id": request.get("id"), "ok": False, "error": _describe(exc)}
-    from IPython.display import publish_display_data
-
-    publish_display_data({wire.REPLY_MIME: reply})
+    return reply

@@ -8,7 +8,8 @@ asserts on them here, in the grader's process::
         assert counts["total"] == 62_006, f"{counts['total']:,} parameters, expected 62,006"
 
 Only names, plain data and arrays go into the kernel; the expected values stay
-in the test file.
+in the test file. :meth:`Notebook.local` backs the same object with the namespace of
+the kernel it runs in, for a student's in-notebook ``check()``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,18 @@ class Notebook:
         self.context = context
         #: Values this test measured; they go into the results and the rubric's bands.
         self.measured: dict[str, Any] = {}
+
+    @classmethod
+    def local(cls, context: dict[str, Any] | None = None, request_timeout: float = 0) -> Notebook:
+        """An ``nb`` on the namespace of the kernel this code runs in (the student's own).
+
+        The same requests and the same wire encoding as grading; only the backing differs
+        (:class:`grader.testing.local.LocalBridge`, which ``check()`` hands the plugin).
+        Handy for trying a test's requests by hand in a notebook.
+        """
+        from grader.testing.local import LocalBridge
+
+        return cls(LocalBridge(request_timeout), context or {})
 
     # -- what a test reads -------------------------------------------------------
 

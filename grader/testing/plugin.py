@@ -12,6 +12,7 @@ import io
 import os
 import sys
 import time
+from collections.abc import Sequence
 from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,12 @@ from grader.results import TestOutcome
 from grader.testing.fixture import GPUUnavailable, KernelNotRunning, Notebook
 
 PYTEST_INI = Path(__file__).with_name("pytest.ini")
+#: How the kernel side begins the message for a name the notebook does not define.
+MISSING_NAME = "the notebook defines no "
 MAX_MESSAGE = 1000
+#: pytest inside a Jupyter kernel: capture at the Python level only (the kernel owns file
+#: descriptors 1 and 2), and no faulthandler on a stderr that is a ZeroMQ stream.
+IN_KERNEL_ARGS = ("--capture=sys", "-p", "no:faulthandler")
 
 
 class GraderPlugin:
@@ -88,6 +94,9 @@ def describe(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, AssertionError):
         return "failed", _first_line(str(exc)) or "the check did not hold"
     if isinstance(exc, StudentError):
+        if exc.type_name == "NameError" and exc.message.startswith(MISSING_NAME):
+            # Nothing raised: the kernel says which name is missing, and its close spelling.
+            return "failed", _first_line(exc.message)
         return "failed", f"your code raised {_first_line(str(exc))}"
     if isinstance(exc, RequestTimeout):
         return "failed", f"your code did not finish: {exc}"
@@ -111,9 +120,17 @@ def _relative(path: str, base: Path) -> str:
 
 
 def run_tests(
-    files: list[Path], bridge: Bridge, context: dict[str, Any], base: Path
+    files: list[Path],
+    bridge: Bridge,
+    context: dict[str, Any],
+    base: Path,
+    extra_args: Sequence[str] = (),
 ) -> tuple[list[TestOutcome], float]:
-    """Run the given test files against the kernel; return outcomes and seconds taken."""
+    """Run the given test files against the kernel; return outcomes and seconds taken.
+
+    ``extra_args`` are added to pytest's command line; grading passes none. The
+    in-notebook check passes :data:`IN_KERNEL_ARGS`.
+    """
     plugin = GraderPlugin(bridge, context, base)
     args = [
         *(str(f) for f in files),
@@ -130,6 +147,7 @@ def run_tests(
         "-p",
         "no:randomly",
         "-q",
+        *extra_args,
     ]
     started = time.perf_counter()
     forget_test_modules(base)
