@@ -167,7 +167,7 @@ class Bridge:
         notes = replies[0].get("notes")
         if type(notes) is list:
             self.notes += [str(n)[:200] for n in notes[:10] if type(n) is str]
-        return _unpack(replies[0])
+        return unpack_reply(replies[0])
 
     def _recover_from_hang(self, limit: float) -> None:
         """Interrupt a hung request; kill the kernel if it ignores the interrupt."""
@@ -236,7 +236,7 @@ def _target(target: str | Ref) -> Any:
     return target
 
 
-def _unpack(reply: dict[str, Any]) -> Any:
+def unpack_reply(reply: dict[str, Any]) -> Any:
     if reply.get("ok") is True and "value" in reply:
         try:
             return wire.decode(reply["value"])

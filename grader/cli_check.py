@@ -22,6 +22,7 @@ from grader.cli_common import (
     grade_one,
     make_runner,
     out,
+    runner_option,
     sandbox_option,
 )
 from grader.cli_course import course_option
@@ -62,8 +63,11 @@ NO_GPU = "this machine has no NVIDIA GPU"
     help="With --submit: where to write the file to hand in.",
 )
 @course_option
+@runner_option
 @sandbox_option
-def check_command(notebook: Path, name, submit: bool, output: Path | None, course, sandbox) -> None:
+def check_command(
+    notebook: Path, name, submit: bool, output: Path | None, course, runner, sandbox
+) -> None:
     """Run the PUBLIC tests on your NOTEBOOK, as a student would before submitting.
 
     The notebook runs top to bottom in a fresh kernel, then its public tests. Hidden tests
@@ -80,9 +84,8 @@ def check_command(notebook: Path, name, submit: bool, output: Path | None, cours
             "--output must not be the notebook itself: it would lose its outputs"
         )
     assignment = assignment_for(course, name, notebook)
-    run = grade_one(
-        assignment, notebook, "check", make_runner(sandbox), None, write=False, detailed=False
-    )
+    kernel_runner = make_runner(sandbox, runner, assignment.course)
+    run = grade_one(assignment, notebook, "check", kernel_runner, None, write=False, detailed=False)
     result = run.result
     try:
         nb, _raw = read_submission(notebook)

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from grader.bridge import Bridge, RequestTimeout, _unpack
+from grader.bridge import Bridge, RequestTimeout, unpack_reply
 from grader.probes import kernel
 
 
@@ -71,7 +71,7 @@ class LocalBridge(Bridge):
         notes = reply.get("notes")
         if type(notes) is list:
             self.notes += [str(n)[:200] for n in notes[:10] if type(n) is str]
-        return _unpack(reply)
+        return unpack_reply(reply)
 
 
 @contextmanager
