@@ -86,7 +86,9 @@ def grade(
         )
         try:
             with (
-                runner.session(limits, kernel_env(tier), assignment.data_folder) as session,
+                runner.session(
+                    limits, kernel_env(tier), assignment.data_folder, submission=notebook
+                ) as session,
                 run_notebook(
                     prepare(nb, assignment.config.grading_parameters),
                     session,

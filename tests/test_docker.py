@@ -26,7 +26,14 @@ from grader.course import find_course
 from grader.execute import run_notebook
 from grader.pipeline import grade
 from grader.runners.base import RunnerUnavailable
-from grader.runners.docker import LABEL, OWNER_LABEL, DockerRunner, owner_id, remove_containers
+from grader.runners.docker import (
+    BATCH_LABEL,
+    LABEL,
+    OWNER_LABEL,
+    DockerRunner,
+    owner_id,
+    remove_containers,
+)
 from grader.runners.local import LocalRunner
 from grader.testing.fixture import Notebook
 from grader.testing.live import notebook_from_cells
@@ -51,13 +58,26 @@ def docker_runner() -> DockerRunner:
 
 
 def grader_containers(runner: DockerRunner) -> list:
-    return runner.client.containers.list(all=True, filters={"label": LABEL})
+    """Containers this test process owns (tests in other xdist workers have their own)."""
+    mine = f"{OWNER_LABEL}={owner_id()}"
+    return runner.client.containers.list(all=True, filters={"label": mine})
 
 
-def run_cells(runner: DockerRunner, cells: list[str], limits: Limits = SMALL):
+def batch_containers(runner: DockerRunner) -> list:
+    """Containers of any batch; only the batch test below makes them."""
+    found = runner.client.containers.list(all=True, filters={"label": LABEL})
+    return [c for c in found if (c.labels or {}).get(BATCH_LABEL)]
+
+
+def run_cells(
+    runner: DockerRunner, cells: list[str], limits: Limits = SMALL, submission: Path | None = None
+):
     """Run cells in a container; return (execution, {name: value}, breaches)."""
     nb = notebook_from_cells(cells)
-    with runner.session(limits) as session, run_notebook(nb, session, limits) as run:
+    with (
+        runner.session(limits, submission=submission) as session,
+        run_notebook(nb, session, limits) as run,
+    ):
         values = {}
         if run.bridge.dead_reason is None and run.execution.stop_reason is None:
             view = Notebook(run.bridge, {})
@@ -135,6 +155,24 @@ def test_writes_outside_the_work_folder_fail(docker_runner):
     assert result["big"] in ("No space left on device", "File too large"), "64 MiB of disk"
 
 
+def test_the_submission_is_mounted_read_only(docker_runner, tmp_path):
+    notebook = tmp_path / "alice.ipynb"
+    notebook.write_text('{"cells": []}')
+    _, values, _ = run_cells(
+        docker_runner,
+        [
+            "result = {'read': open('/submission/alice.ipynb').read()}\n"
+            "try:\n"
+            "    open('/submission/alice.ipynb', 'w').write('changed')\n"
+            "except OSError as exc:\n"
+            "    result['write'] = exc.strerror"
+        ],
+        submission=notebook,
+    )
+    assert values["result"] == {"read": '{"cells": []}', "write": "Read-only file system"}
+    assert notebook.read_text() == '{"cells": []}'
+
+
 def test_a_memory_bomb_is_killed_and_reported(docker_runner, tmp_path):
     execution, _, breaches = run_cells(
         docker_runner,
@@ -186,30 +224,8 @@ def test_lenet5_verdicts_match_the_local_runner(docker_runner):
     assert grader_containers(docker_runner) == []
 
 
-def test_an_interrupted_batch_leaves_no_container(docker_runner, tmp_path):
-    submissions = tmp_path / "submissions"
-    submissions.mkdir()
-    slow = notebook_from_cells(["import time\ntime.sleep(60)"])
-    slow.metadata["dlgrader"] = {"assignment": "backprop"}
-    for student in ("s1", "s2"):
-        (submissions / f"{student}.ipynb").write_text(json.dumps(slow))
-    command = [*GRADER, "batch", str(submissions), "-a", "backprop", "--runner", "docker"]
-    command += ["--workers", "2", "-o", str(tmp_path / "out"), "--course", str(ROOT)]
-    process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 120
-        while not grader_containers(docker_runner) and time.monotonic() < deadline:
-            time.sleep(0.5)
-        assert grader_containers(docker_runner), "the batch started a container"
-        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's group
-        process.wait(timeout=120)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-    assert grader_containers(docker_runner) == []
-
-
-def test_a_batch_grades_and_leaves_no_container(docker_runner, tmp_path):
+def test_batches_leave_no_container_finished_or_interrupted(docker_runner, tmp_path):
+    """One test for both, so no other test's batch containers run meanwhile."""
     submissions = tmp_path / "submissions"
     submissions.mkdir()
     for example in ("alice_correct.ipynb", "bob_sign_flip_db1.ipynb"):
@@ -228,7 +244,31 @@ def test_a_batch_grades_and_leaves_no_container(docker_runner, tmp_path):
     assert all(r["environment"]["runner"] == "docker" for r in results.values())
     points = {name: r["score"]["points"] for name, r in results.items()}
     assert points["bob_sign_flip_db1"] < points["alice_correct"], "the sign flip loses marks"
-    assert grader_containers(docker_runner) == []
+    assert batch_containers(docker_runner) == []
+    interrupted_batch_leaves_no_container(docker_runner, tmp_path / "interrupted")
+
+
+def interrupted_batch_leaves_no_container(docker_runner, tmp_path):
+    submissions = tmp_path / "submissions"
+    submissions.mkdir(parents=True)
+    slow = notebook_from_cells(["import time\ntime.sleep(60)"])
+    slow.metadata["dlgrader"] = {"assignment": "backprop"}
+    for student in ("s1", "s2"):
+        (submissions / f"{student}.ipynb").write_text(json.dumps(slow))
+    command = [*GRADER, "batch", str(submissions), "-a", "backprop", "--runner", "docker"]
+    command += ["--workers", "2", "-o", str(tmp_path / "out"), "--course", str(ROOT)]
+    process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not batch_containers(docker_runner) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert batch_containers(docker_runner), "the batch started a container"
+        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's group
+        process.wait(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert batch_containers(docker_runner) == []
 
 
 def test_containers_of_a_killed_grader_are_removed(docker_runner):

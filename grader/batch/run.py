@@ -113,7 +113,7 @@ class _Unavailable:
         return Enforcement("none", "none", False, False, None, None)
 
     @contextmanager
-    def session(self, limits, env=None, data=None) -> Iterator[KernelSession]:  # noqa: ANN001
+    def session(self, limits, env=None, data=None, submission=None) -> Iterator[KernelSession]:  # noqa: ANN001
         raise RuntimeError(f"the grading worker failed: {self.reason}")
         yield  # pragma: no cover - makes this a generator
 

@@ -57,13 +57,19 @@ class Runner(Protocol):
         ...
 
     def session(
-        self, limits: Limits, env: dict[str, str] | None = None, data: Path | None = None
+        self,
+        limits: Limits,
+        env: dict[str, str] | None = None,
+        data: Path | None = None,
+        submission: Path | None = None,
     ) -> AbstractContextManager[KernelSession]:
         """A context in which the kernel is running; leaving it kills the kernel's tree.
 
         ``env`` adds variables to the kernel's otherwise clean environment. ``data`` is
         an assignment's data folder, copied to ``data/`` in the kernel's working folder:
-        the same relative path the released stub finds it at.
+        the same relative path the released stub finds it at. ``submission`` is the
+        notebook being graded; a runner may show it to the kernel read-only (the cells
+        themselves always arrive through the kernel protocol).
         """
         ...
 

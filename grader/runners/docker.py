@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 
 KERNEL_NAME = "dlgrader-docker-kernel"
 HOME = "/home/student"
+#: Where the graded notebook is mounted, read-only.
+SUBMISSION_DIR = "/submission"
 #: The image's non-root user (docker/Dockerfile.*).
 IMAGE_UID = 1000
 #: The image's Python (an absolute path: jupyter_client swaps a bare "python" for its own).
@@ -109,6 +111,7 @@ class Launch:
     data: Path | None
     gpu: str | None
     user: tuple[int, int]
+    submission: Path | None = None
 
 
 class DockerRunner:
@@ -163,7 +166,11 @@ class DockerRunner:
 
     @contextmanager
     def session(
-        self, limits: Limits, env: dict[str, str] | None = None, data: Path | None = None
+        self,
+        limits: Limits,
+        env: dict[str, str] | None = None,
+        data: Path | None = None,
+        submission: Path | None = None,
     ) -> Iterator[KernelSession]:
         self.check()
         remove_containers(self.client)  # what crashed graders left behind
@@ -175,7 +182,7 @@ class DockerRunner:
             if os.geteuid() == 0:
                 os.chown(workdir, *user)
             with gpu_slot(self.gpus) as gpu:
-                launch = Launch(workdir, limits, env or {}, data, gpu, user)
+                launch = Launch(workdir, limits, env or {}, data, gpu, user, submission)
                 manager, provisioner = self._manager(launch)
                 yield KernelSession(
                     manager=manager,
@@ -219,6 +226,11 @@ class DockerRunner:
         mounts = [Mount(str(workdir), str(workdir), type="bind", read_only=False)]
         if data is not None:
             mounts.append(Mount(f"{HOME}/data", str(data), type="bind", read_only=True))
+        if launch.submission is not None and launch.submission.is_file():
+            target = f"{SUBMISSION_DIR}/{launch.submission.name}"
+            mounts.append(
+                Mount(target, str(launch.submission.resolve()), type="bind", read_only=True)
+            )
         if extra_env.get("GRADER_DATA"):
             cache = extra_env["GRADER_DATA"]
             mounts.append(Mount(cache, cache, type="bind", read_only=True))

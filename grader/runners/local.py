@@ -212,7 +212,11 @@ class LocalRunner:
 
     @contextmanager
     def session(
-        self, limits: Limits, env: dict[str, str] | None = None, data: Path | None = None
+        self,
+        limits: Limits,
+        env: dict[str, str] | None = None,
+        data: Path | None = None,
+        submission: Path | None = None,
     ) -> Iterator[KernelSession]:
         enforcement = self.enforcement(limits)
         for warning in enforcement.warnings:
