@@ -31,7 +31,10 @@ class Limits(Strict):
         description="Memory limit of the kernel in MiB (RLIMIT_AS; a cgroup where writable).",
     )
     cpu_seconds: int | None = Field(
-        None, gt=0, description="CPU-time limit of the kernel; default: 2x notebook_timeout."
+        None,
+        gt=0,
+        description="CPU-time limit of the kernel in seconds; default: 2x notebook_timeout "
+        "+ 30 s (CPU time counts every thread).",
     )
     network: bool = Field(False, description="Allow network access from the kernel.")
     processes: int = Field(
@@ -55,22 +58,47 @@ class Limits(Strict):
 class AssignmentConfig(Strict):
     """The contents of ``assignments/<name>/assignment.yaml``."""
 
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    title: str
-    framework: Literal["pytorch", "keras", "tensorflow", "numpy"]
+    name: str = Field(
+        pattern=r"^[a-z][a-z0-9_]*$",
+        description="The assignment's name: its folder under `assignments/`, its rubric "
+        "`rubrics/NAME.yaml`, its solution `solutions/NAME.ipynb`.",
+    )
+    title: str = Field(description="Shown in reports, the class summary, exports and the release.")
+    framework: Literal["pytorch", "keras", "tensorflow", "numpy"] = Field(
+        description="What the notebook is written with. Informational: nothing reads it (the "
+        "checks ask the kernel whether a model is PyTorch or Keras)."
+    )
     dataset: str | None = Field(
         None, description="Dataset the notebook uses (see grader.datasets); decides the data tier."
     )
     stub: str = Field("stub.ipynb", description="The student notebook, relative to the folder.")
-    public_tests: str = "tests/public"
-    hidden_tests: str = "tests/hidden"
-    limits: Limits = Limits()
+    public_tests: str = Field(
+        "tests/public",
+        description="Informational: nothing reads it; public tests are always read from "
+        "`tests/public/`.",
+    )
+    hidden_tests: str = Field(
+        "tests/hidden",
+        description="Informational: nothing reads it; hidden tests are always read from "
+        "`tests/hidden/`.",
+    )
+    limits: Limits = Field(
+        Limits(), description="Resource limits of the kernel (the `Limits` table)."
+    )
     grading_parameters: dict[str, Any] = Field(
         default_factory=dict,
         description="Values injected after the notebook's `parameters` cell when grading.",
     )
-    due: str | None = Field(None, description="ISO date; after it, after_due_date items show.")
-    viva_questions: list[str] = Field(default_factory=list)
+    due: str | None = Field(
+        None,
+        description="The due date (ISO). Informational: nothing reads it; student reports "
+        "always hide `after_due_date` results, and exports show them with "
+        "`grader export --released`.",
+    )
+    viva_questions: list[str] = Field(
+        default_factory=list,
+        description="Questions for the viva, in the instructor's report only (never released).",
+    )
 
     @field_validator("grading_parameters")
     @classmethod
@@ -104,14 +132,22 @@ RunnerName = Literal["local", "docker"]
 class CourseConfig(Strict):
     """Optional ``dlgrader.yaml`` at a course root: where its folders are, where kernels run."""
 
-    assignments: str = "assignments"
-    solutions: str = "solutions"
-    rubrics: str = "rubrics"
-    templates: str | None = None
+    assignments: str = Field(
+        "assignments", description="Folder of the assignments, relative to the course root."
+    )
+    solutions: str = Field("solutions", description="Folder of the reference solutions.")
+    rubrics: str = Field("rubrics", description="Folder of the rubrics.")
+    templates: str | None = Field(
+        None,
+        description="Folder of report templates that override the bundled ones; default: the "
+        "course's `templates/` when it exists.",
+    )
     runner: RunnerName = Field(
         "local", description="Where kernels run: local (sandboxed process) or docker."
     )
-    docker: DockerSettings = DockerSettings()
+    docker: DockerSettings = Field(
+        DockerSettings(), description="Settings of the Docker runner (the `DockerSettings` table)."
+    )
 
 
 #: Where ``grader grade`` writes unless told otherwise: OUTPUT_ROOT/ASSIGNMENT/NOTEBOOK/.

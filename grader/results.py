@@ -17,8 +17,8 @@ Visibility = Literal["visible", "hidden", "after_due_date"]
 CriterionStatus = Literal[
     "passed",  # full points
     "partial",  # a band below full credit
-    "failed",  # the test ran and the answer was wrong
-    "error",  # the test could not measure (student code raised, timed out)
+    "failed",  # the answer was wrong, or the student's code raised or did not finish in time
+    "error",  # the test itself could not run (a fixture or grader-side problem): not the answer
     "not_run",  # the kernel had stopped before this criterion's tests ran
     "needs_gpu",  # no GPU here; excluded from the total or pending, per the rubric
     "pending",  # a criterion a person marks (viva, write-up), not marked yet
@@ -33,30 +33,36 @@ class CellError(Model):
     """An exception raised by one notebook cell, as the student should see it."""
 
     cell: int = Field(description="1-based position of the cell in the notebook.")
-    execution_count: int | None = None
-    ename: str
-    evalue: str
-    traceback: str = ""
+    execution_count: int | None = Field(None, description="Its execution count in this run.")
+    ename: str = Field(description="The exception's class name.")
+    evalue: str = Field(description="The exception's message.")
+    traceback: str = Field("", description="The traceback, as text (capped).")
     source: str = Field("", description="The first lines of the cell, to find it.")
 
 
 class Figure(Model):
     """A PNG the notebook drew, saved beside the report."""
 
-    cell: int
-    path: str
-    width: int
-    height: int
+    cell: int = Field(description="The cell that drew it (1-based position).")
+    path: str = Field(description="The PNG file, relative to the report.")
+    width: int = Field(description="Width in pixels.")
+    height: int = Field(description="Height in pixels.")
 
 
 class Execution(Model):
-    cells_total: int
-    cells_run: int
-    duration_s: float
+    cells_total: int = Field(description="Code cells in the notebook.")
+    cells_run: int = Field(description="Code cells that ran.")
+    duration_s: float = Field(description="Seconds running the notebook took.")
     stopped_at_cell: int | None = Field(None, description="Cell at which the kernel stopped.")
-    stop_reason: str | None = None
-    errors: list[CellError] = Field(default_factory=list)
-    figures: list[Figure] = Field(default_factory=list)
+    stop_reason: str | None = Field(
+        None,
+        description="Why the kernel stopped (a cell that would not stop, the kernel died), "
+        "when it did.",
+    )
+    errors: list[CellError] = Field(
+        default_factory=list, description="Every cell that raised, in order."
+    )
+    figures: list[Figure] = Field(default_factory=list, description="Images the notebook drew.")
 
     @property
     def kernel_alive(self) -> bool:
@@ -81,15 +87,19 @@ class TestOutcome(Model):
 class Level(Model):
     """One level of a criterion a person marks: its points and what earns them."""
 
-    points: float = Field(ge=0)
-    text: str
+    points: float = Field(
+        ge=0, description="The points of this level, from 0 to the criterion's points."
+    )
+    text: str = Field(
+        description="What earns them; students read it as the feedback of their mark."
+    )
 
 
 class ManualMark(Model):
     """Points a person gave: a mark on a manual criterion, or an override of the machine's."""
 
-    points: float
-    comment: str = ""
+    points: float = Field(description="The points given.")
+    comment: str = Field("", description="Why, as the person wrote it.")
     by: str = Field(description="Who gave the mark (the OS user, or `grader mark --by`).")
     at: str = Field(description="When, as an ISO 8601 time.")
     sha256: str = Field(description="The notebook the mark was given for.")
@@ -103,26 +113,42 @@ class ManualMark(Model):
 class MachineVerdict(Model):
     """The automatic verdict an instructor's override replaced, kept beside it."""
 
-    status: CriterionStatus
-    points: float
-    feedback: str
-    detail: str = ""
+    status: CriterionStatus = Field(description="The tests' status.")
+    points: float = Field(description="The tests' points.")
+    feedback: str = Field(description="The tests' feedback.")
+    detail: str = Field("", description="The tests' detail.")
 
 
 class CriterionResult(Model):
-    id: str
-    name: str
-    tests: list[str]
-    status: CriterionStatus
-    points: float
-    max_points: float
-    counts_toward_total: bool = True
-    pending: bool = False
-    feedback: str
+    id: str = Field(description="The rubric criterion's id.")
+    name: str = Field(description="Its name.")
+    tests: list[str] = Field(description="The test ids it was graded by.")
+    status: CriterionStatus = Field(
+        description="What happened ([statuses](../reports.md)). `failed` covers a wrong "
+        "answer and student code that raised or did not finish in time; `error` means the "
+        "test itself could not run (a grader-side problem, not the answer)."
+    )
+    points: float = Field(description="Points earned.")
+    max_points: float = Field(description="Its points in the rubric.")
+    counts_toward_total: bool = Field(
+        True,
+        description="False when it was excluded from the maximum (a GPU criterion graded "
+        "without a GPU, `gpu_policy: exclude`).",
+    )
+    pending: bool = Field(
+        False, description="Its points are withheld: waiting for a GPU or for a mark."
+    )
+    feedback: str = Field(description="The rubric's pass or fail text (or why it is pending).")
     detail: str = Field("", description="What the tests said: the measured value, the error.")
-    measured: dict[str, Any] = Field(default_factory=dict)
-    visibility: Visibility = "visible"
-    requires_gpu: bool = False
+    measured: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Values the tests recorded with `nb.record` (hidden from students for "
+        "`hidden` criteria).",
+    )
+    visibility: Visibility = Field(
+        "visible", description="The rubric's visibility of the criterion."
+    )
+    requires_gpu: bool = Field(False, description="The rubric says it needs a GPU.")
     manual: bool = Field(False, description="Marked by a person (viva, write-up), not by tests.")
     levels: list[Level] = Field(
         default_factory=list, description="A manual criterion's levels, lowest first."
@@ -136,8 +162,11 @@ class CriterionResult(Model):
 
 
 class Score(Model):
-    points: float
-    max_points: float
+    points: float = Field(description="Points earned; pending and excluded criteria add nothing.")
+    max_points: float = Field(
+        description="The maximum: every criterion that counts toward the total, pending "
+        "ones included, excluded ones not."
+    )
     pending_points: float = Field(
         0.0,
         description="Points withheld: until graded on a GPU, or until a person marks them.",
@@ -153,56 +182,90 @@ class Score(Model):
 
 
 class Submission(Model):
-    path: str
-    name: str
-    sha256: str
-    size_bytes: int
+    path: str = Field(description="The notebook's path as given to the grader.")
+    name: str = Field(description="Its file name.")
+    sha256: str = Field(
+        description="SHA-256 of its bytes: which version of the notebook was graded."
+    )
+    size_bytes: int = Field(description="Its size in bytes.")
 
 
 class Environment(Model):
-    python: str
-    platform: str
-    grader_version: str
-    packages: dict[str, str] = Field(default_factory=dict)
-    device: str = "cpu"
-    gpu_available: bool = False
-    runner: str = "local"
-    sandbox: str = "none"
-    network_blocked: bool = False
-    filesystem_private: bool = False
-    memory_limit_mb: int | None = None
-    cpu_limit_s: int | None = None
-    process_limit: int | None = None
-    disk_limit_mb: int | None = None
+    python: str = Field(description="Python version of the grader.")
+    platform: str = Field(description="Operating system and machine.")
+    grader_version: str = Field(description="dlgrader's version.")
+    packages: dict[str, str] = Field(
+        default_factory=dict, description="Versions of the numeric libraries installed."
+    )
+    device: str = Field(
+        "cpu", description="`cuda` when a GPU was available to the notebook, else `cpu`."
+    )
+    gpu_available: bool = Field(False, description="Whether a GPU was available to the notebook.")
+    runner: str = Field("local", description="`local` or `docker`.")
+    sandbox: str = Field(
+        "none",
+        description="How the kernel was confined: `bubblewrap`, `unshare`, `none`, or `docker`.",
+    )
+    network_blocked: bool = Field(False, description="The kernel had no network.")
+    filesystem_private: bool = Field(
+        False, description="The kernel could not see the course folder or other submissions."
+    )
+    memory_limit_mb: int | None = Field(None, description="The memory limit enforced, in MiB.")
+    cpu_limit_s: int | None = Field(None, description="The CPU-time limit enforced, in seconds.")
+    process_limit: int | None = Field(None, description="The process and thread limit enforced.")
+    disk_limit_mb: int | None = Field(None, description="The disk space limit enforced, in MiB.")
 
 
 class Timings(Model):
-    total_s: float
-    execute_s: float
-    tests_s: float
+    total_s: float = Field(description="Seconds for the whole grading.")
+    execute_s: float = Field(description="Seconds running the notebook.")
+    tests_s: float = Field(description="Seconds running the tests.")
 
 
 class GradingResult(Model):
     """The whole record of grading one submission."""
 
-    schema_version: Literal["1.0", "1.1"] = SCHEMA_VERSION
-    assignment: str
-    assignment_title: str
-    mode: Literal["grade", "check"] = "grade"
-    submission: Submission
-    graded_at: str
-    data_tier: str | None = None
-    score: Score
-    criteria: list[CriterionResult]
-    execution: Execution | None = None
-    environment: Environment
-    timings: Timings
-    warnings: list[str] = Field(default_factory=list)
+    schema_version: Literal["1.0", "1.1"] = Field(
+        SCHEMA_VERSION, description="Version of this document's format."
+    )
+    assignment: str = Field(description="The assignment's name.")
+    assignment_title: str = Field(description="The assignment's title.")
+    mode: Literal["grade", "check"] = Field(
+        "grade",
+        description="`grade` (all tests, `grader grade` and `grader batch`) or `check` "
+        "(public tests only, a student's `grader check`).",
+    )
+    submission: Submission = Field(description="The notebook that was graded.")
+    graded_at: str = Field(description="When, as an ISO 8601 time.")
+    data_tier: str | None = Field(
+        None,
+        description="`full` or `offline`: the data the notebook was graded on; null for an "
+        "assignment without a dataset.",
+    )
+    score: Score = Field(description="The points, the maximum, and what is pending or excluded.")
+    criteria: list[CriterionResult] = Field(
+        description="One result per rubric criterion, in the rubric's order."
+    )
+    execution: Execution | None = Field(
+        None, description="How running the notebook went; null when it could not start."
+    )
+    environment: Environment = Field(
+        description="Where it was graded: versions, device, sandbox, limits."
+    )
+    timings: Timings = Field(description="How long grading took.")
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="What weakened grading (a missing sandbox, a limit that could not be "
+        "enforced); shown in every report.",
+    )
     flags: list[str] = Field(
         default_factory=list,
         description="Signs of tampering or a misfiled notebook, for the instructor's eyes only.",
     )
-    viva_questions: list[str] = Field(default_factory=list)
+    viva_questions: list[str] = Field(
+        default_factory=list,
+        description="The assignment's viva questions, for the instructor's report.",
+    )
     grading_error: str | None = Field(
         None, description="Why grading could not finish; the criteria say what was not run."
     )

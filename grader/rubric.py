@@ -35,16 +35,24 @@ class Strict(BaseModel):
 
 
 class Feedback(Strict):
-    passed: str = Field(alias="pass")
-    failed: str = Field(alias="fail")
+    passed: str = Field(alias="pass", description="Shown when the criterion earns all its points.")
+    failed: str = Field(
+        alias="fail", description="Shown otherwise: failed, partial credit, error or not run."
+    )
 
 
 class Band(Strict):
     """A partial-credit band: a bound on the measured value and the fraction it earns."""
 
-    at_least: float | None = None
-    at_most: float | None = None
-    fraction: float = Field(ge=0, le=1)
+    at_least: float | None = Field(
+        None, description="The band is met by a value at least this (higher is better)."
+    )
+    at_most: float | None = Field(
+        None, description="The band is met by a value at most this (lower is better)."
+    )
+    fraction: float = Field(
+        ge=0, le=1, description="The fraction of the criterion's points the band earns."
+    )
 
     @model_validator(mode="after")
     def _one_bound(self) -> Band:
@@ -60,19 +68,64 @@ class Band(Strict):
 
 
 class Criterion(Strict):
-    id: str = Field(pattern=r"^[a-z0-9_]+$")
-    name: str
-    points: float = Field(gt=0)
-    tests: list[str] = Field(default_factory=list)
-    visibility: Visibility = "visible"
-    feedback: Feedback | None = None
-    student_code: bool = True
-    score_from: str | None = None
-    bands: dict[str, list[Band]] | None = None
-    requires_gpu: bool = False
-    gpu_policy: GpuPolicy | None = None
-    manual: bool = False
-    levels: list[Level] | None = None
+    id: str = Field(
+        pattern=r"^[a-z0-9_]+$",
+        description="Unique in the rubric; exports, `grader check` and `grader mark` use it.",
+    )
+    name: str = Field(description="What students read in reports and exports.")
+    points: float = Field(gt=0, description="What the criterion is worth.")
+    tests: list[str] = Field(
+        default_factory=list,
+        description="Test ids under `assignments/NAME/tests/`: `hidden/test_x.py::test_y` or "
+        "`hidden/test_x.py::TestClass::test_y`; each must exist. Passed when every outcome of "
+        "them passed (every case of a parametrized test). A criterion whose tests are all under "
+        "`public/` is a student check. Required unless `manual`.",
+    )
+    visibility: Visibility = Field(
+        "visible",
+        description="What students see: `visible` everything; `hidden` name, status, points "
+        "and feedback; `after_due_date` only the name (in the student report always; in "
+        "exports until `grader export --released`). The instructor report shows everything.",
+    )
+    feedback: Feedback | None = Field(
+        None,
+        description="What students read when the criterion passes or not. Required unless "
+        "`manual`.",
+    )
+    student_code: bool = Field(
+        True,
+        description="Needs code the student writes: `grader validate` requires the stub to "
+        "fail it. False for what the stub passes as given; always false when `manual`.",
+    )
+    score_from: str | None = Field(
+        None,
+        description="A value a test records with `nb.record(key, value)`, scored by `bands`. "
+        "Goes with `bands`.",
+    )
+    bands: dict[str, list[Band]] | None = Field(
+        None,
+        description="Partial credit per data tier (`offline`, `full`; a tier without bands "
+        "uses `offline`'s): the first band the `score_from` value meets gives its fraction of "
+        "the points; none met gives 0. Goes with `score_from`.",
+    )
+    requires_gpu: bool = Field(
+        False,
+        description="Graded only on a GPU; without one it is excluded or pending (per "
+        "`gpu_policy`), never 0.",
+    )
+    gpu_policy: GpuPolicy | None = Field(
+        None, description="This criterion's own `exclude` or `pending`; default: the rubric's."
+    )
+    manual: bool = Field(
+        False,
+        description="Marked by a person with `grader mark` (a viva, a write-up): no tests or "
+        "feedback; pending until marked ([marks.md](../marks.md)).",
+    )
+    levels: list[Level] | None = Field(
+        None,
+        description="A manual criterion's levels: what each mark stands for. They must differ "
+        "and not exceed `points`; the highest level a mark reaches is its feedback.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -124,10 +177,25 @@ class Criterion(Strict):
 
 
 class Rubric(Strict):
-    assignment: str
-    gpu_policy: GpuPolicy = "exclude"
-    total: float | None = None
-    criteria: list[Criterion] = Field(min_length=1)
+    assignment: str = Field(
+        description="The assignment this rubric grades: must equal its folder name."
+    )
+    gpu_policy: GpuPolicy = Field(
+        "exclude",
+        description="What `requires_gpu` criteria graded without a GPU become, unless a "
+        "criterion says otherwise: `exclude` (their points leave the maximum) or `pending` "
+        "(withheld until graded on a GPU). Never a silent 0.",
+    )
+    total: float | None = Field(
+        None,
+        description="The assignment's total, as a check: it must equal the sum of the "
+        "criteria's points.",
+    )
+    criteria: list[Criterion] = Field(
+        min_length=1,
+        description="The criteria, in the order reports show them (students' checks are "
+        "numbered q1, q2, ... in this order).",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Rubric:

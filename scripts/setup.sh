@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 need=()
 command -v bwrap >/dev/null || need+=(bubblewrap)
 command -v prlimit >/dev/null || need+=(util-linux)
-command -v chromium >/dev/null || need+=(chromium)
+# The browser tests accept any of these (tests/conftest.py); apt's package is chromium.
+command -v chromium >/dev/null || command -v chromium-browser >/dev/null \
+  || command -v google-chrome >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: installing ${need[*]} (apt)"
@@ -16,8 +18,29 @@ if [ ${#need[@]} -gt 0 ]; then
     apt-get install -y -qq "${need[@]}" >/dev/null 2>&1 \
       || { apt-get update -qq >/dev/null && apt-get install -y -qq "${need[@]}" >/dev/null; }
   else
-    echo "setup: warning: missing ${need[*]}; install them for the sandbox (bubblewrap)" \
-         "and the browser test (chromium). Grading still works, unsandboxed, with a warning." >&2
+    # Say what each missing package costs: only the sandbox ones weaken grading.
+    for pkg in "${need[@]}"; do
+      case $pkg in
+        util-linux)
+          echo "setup: warning: prlimit (util-linux) is missing: grading works but" \
+               "unsandboxed (no sandbox, no memory or CPU-time limit), with a warning in" \
+               "every report." >&2 ;;
+        bubblewrap)
+          if command -v unshare >/dev/null && command -v prlimit >/dev/null; then
+            echo "setup: warning: bubblewrap is missing: grading falls back to unshare" \
+                 "(network blocked, memory and CPU-time limits, but student code can read" \
+                 "the course folder and other submissions), with a warning in every report." >&2
+          else
+            echo "setup: warning: bubblewrap is missing, and unshare or prlimit too: grading" \
+                 "works but unsandboxed, with a warning in every report." >&2
+          fi ;;
+        chromium)
+          echo "setup: warning: chromium is missing: only the browser tests skip" \
+               "(tests/test_report_browser.py, tests/test_batch_summary.py); grading is" \
+               "unaffected." >&2 ;;
+      esac
+    done
+    echo "setup: to install them (Debian/Ubuntu): sudo apt-get install ${need[*]}" >&2
   fi
 fi
 

@@ -59,6 +59,11 @@ class Notebook:
 
     @property
     def gpu_available(self) -> bool:
+        """Whether the grading machine has a GPU the notebook can use.
+
+        The grader decides this (the runner's enforcement), not the kernel, so a test can
+        branch on it without a round trip; :meth:`require_gpu` is the usual way to use it.
+        """
         return bool(self.context.get("gpu_available", False))
 
     def get(self, name: str) -> Any:
@@ -70,6 +75,11 @@ class Notebook:
         return self._guard(self._bridge.request, "get", target=name, result="ref")
 
     def exists(self, name: str) -> bool:
+        """Whether the notebook defines `name` (a variable, function or class).
+
+        Dotted names work too (``"model.fc"``). Lets a test give its own message, or take
+        another path, where :meth:`get` would fail with "the notebook defines no ...".
+        """
         return self._guard(self._bridge.exists, name)
 
     def call(self, target: str | Ref, /, *args: Any, **kwargs: Any) -> Any:
