@@ -115,6 +115,12 @@ def run_notebook(
             yield run
         finally:
             bridge.close()
+            # nbclient stops its own client only when it owns the kernel manager, and
+            # here the runner owns it: without this, every grading would leave a
+            # heartbeat thread, two ZeroMQ threads and a dozen open files in the worker.
+            if client.kc is not None:
+                client.kc.stop_channels()
+                client.kc = None
 
 
 def _execute_cells(

@@ -13,6 +13,7 @@ template uses the ``md_*`` filters from :mod:`grader.report.text`.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import jinja2
@@ -89,8 +90,15 @@ def template_folders(templates_dir: Path | str | None = None) -> list[Path]:
 
 
 def _environment(templates_dir: Path | str | None, html: bool) -> jinja2.Environment:
+    return _environment_for(tuple(template_folders(templates_dir)), html)
+
+
+@functools.lru_cache(maxsize=16)
+def _environment_for(folders: tuple[Path, ...], html: bool) -> jinja2.Environment:
+    """One environment per template folders: a batch worker renders hundreds of reports,
+    and Jinja2 then compiles each template once (it still reloads a changed file)."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(p) for p in template_folders(templates_dir)]),
+        loader=jinja2.FileSystemLoader([str(p) for p in folders]),
         autoescape=html,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
