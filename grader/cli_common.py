@@ -6,7 +6,6 @@ Kept apart from :mod:`grader.cli` so that each command module (``cli_check``,
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -21,6 +20,7 @@ from grader.pipeline import GradingRun, Mode, grade, write_outputs
 from grader.results import GradingResult
 from grader.runners.base import Runner, RunnerUnavailable
 from grader.runners.choice import RUNNER_NAMES, build_runner
+from grader.student.bundle import assignment_named_by
 
 console = Console(stderr=True)
 out = Console()
@@ -44,6 +44,18 @@ sandbox_option = click.option(
     help="How the local runner confines the kernel. 'auto' picks the strongest available.",
 )
 
+
+gradebook_option = click.option(
+    "--gradebook",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The gradebook file. Default: OUT/gradebook.sqlite.",
+)
+out_dir_option = click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help=f"The folder `grader batch -o` wrote. Default: {OUTPUT_ROOT}/ASSIGNMENT/",
+)
 
 runner_option = click.option(
     "--runner",
@@ -73,7 +85,7 @@ def assignment_for(course: Path | None, name: str | None, notebook: Path) -> Ass
     """The assignment NAME, or the one the notebook's metadata names; rubric loaded."""
     found = find_course(course)
     if name is None:
-        name = assignment_from_metadata(notebook)
+        name = assignment_named_by(notebook)
     if name is None:
         raise click.UsageError(
             f"{notebook}: which assignment is this? Pass --assignment NAME "
@@ -82,15 +94,6 @@ def assignment_for(course: Path | None, name: str | None, notebook: Path) -> Ass
     assignment = found.assignment(name)
     assignment.rubric  # noqa: B018 - load now, so a broken rubric fails before any kernel
     return assignment
-
-
-def assignment_from_metadata(notebook: Path) -> str | None:
-    try:
-        meta = json.loads(notebook.read_text(encoding="utf-8-sig")).get("metadata", {})
-        value = meta.get("dlgrader", {}).get("assignment")
-    except (ValueError, OSError, AttributeError):
-        return None
-    return value if isinstance(value, str) and value.isidentifier() else None
 
 
 def grade_one(

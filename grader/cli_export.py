@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from grader.cli_common import gradebook_option, out_dir_option
 from grader.cli_course import course_option
 from grader.config import OUTPUT_ROOT
 from grader.course import find_course
@@ -84,17 +85,8 @@ def _help() -> str:
 @click.option(
     "-a", "--assignment", "name", help="The assignment (default: the gradebook's only one)."
 )
-@click.option(
-    "--gradebook",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The gradebook file. Default: OUT/gradebook.sqlite.",
-)
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help=f"The folder `grader batch -o` wrote. Default: {OUTPUT_ROOT}/ASSIGNMENT/",
-)
+@gradebook_option
+@out_dir_option
 @click.option(
     "--results",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),

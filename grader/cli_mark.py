@@ -17,6 +17,7 @@ from rich.text import Text
 
 from grader.batch.gradebook import Gradebook
 from grader.batch.summary import TEMPLATES_SETTING, refresh_reports, write_summary
+from grader.cli_common import gradebook_option, out_dir_option
 from grader.cli_course import course_option
 from grader.config import OUTPUT_ROOT
 from grader.course import Assignment, find_course
@@ -68,17 +69,8 @@ out = Console()
     type=click.Path(dir_okay=False, path_type=Path),
     help="--template: where to write it ('-' for stdout). Default: OUT/ASSIGNMENT-marks.csv.",
 )
-@click.option(
-    "--gradebook",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The gradebook file. Default: OUT/gradebook.sqlite.",
-)
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help=f"The folder `grader batch -o` wrote. Default: {OUTPUT_ROOT}/ASSIGNMENT/",
-)
+@gradebook_option
+@out_dir_option
 @course_option
 def mark_command(
     assignment_name,
