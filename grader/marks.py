@@ -25,7 +25,8 @@ from pathlib import Path
 
 from grader.errors import GraderError
 from grader.results import CriterionResult, GradingResult, MachineVerdict, ManualMark
-from grader.rubric import Criterion, Rubric, total_score
+from grader.rubric import Criterion, Rubric
+from grader.scoring import total_score
 
 #: The template's columns; ``grader mark --from`` needs only student, criterion, points.
 TEMPLATE_COLUMNS = (

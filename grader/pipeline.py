@@ -32,9 +32,9 @@ from grader.results import (
     TestOutcome,
     Timings,
 )
-from grader.rubric import score_criterion, total_score
 from grader.runners.base import Enforcement, Runner
 from grader.runners.local import LocalRunner
+from grader.scoring import score_criterion, total_score
 from grader.testing.plugin import run_tests
 
 Mode = Literal["grade", "check"]

@@ -28,7 +28,7 @@ from grader.exports.gradescope import VISIBILITY_VALUES
 from grader.exports.prairielearn import MAX_BYTES
 from grader.report import samples
 from grader.results import Score, Submission
-from grader.rubric import total_score
+from grader.scoring import total_score
 
 GROUP = click.Group()
 cli_export.register(GROUP)

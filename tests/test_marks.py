@@ -33,7 +33,8 @@ from grader.results import (
     TestOutcome,
     Timings,
 )
-from grader.rubric import Rubric, load_rubric, score_criterion, total_score
+from grader.rubric import Rubric, load_rubric
+from grader.scoring import score_criterion, total_score
 
 TOY = Path(__file__).parent / "fixtures" / "toy_course"
 TOY_TESTS = TOY / "assignments" / "toy" / "tests"

@@ -20,7 +20,7 @@ from grader.report.render import render_html, render_markdown, write_reports
 from grader.report.text import clean_text, md_cell, md_fence, md_inline, relative_url
 from grader.report.view import build_view
 from grader.results import Figure
-from grader.rubric import total_score
+from grader.scoring import total_score
 
 HIDDEN_DETAIL = "max relative error 0.31 on W2"
 LATER_FEEDBACK = "Accuracy met the top band."
@@ -196,7 +196,7 @@ def test_after_due_date_criteria_show_only_their_name_to_students():
 
 @pytest.mark.parametrize("later_status", ["passed", "needs_gpu pending", "needs_gpu excluded"])
 def test_student_score_matches_the_scorer_without_after_due_date_criteria(later_status):
-    from grader.rubric import total_score
+    from grader.scoring import total_score
 
     result = samples.mixed()
     status, _, policy = later_status.partition(" ")

@@ -7,7 +7,8 @@ import pytest
 
 from grader.errors import ConfigError
 from grader.results import TestOutcome
-from grader.rubric import Band, Criterion, load_rubric, score_criterion, total_score
+from grader.rubric import Band, Criterion, load_rubric
+from grader.scoring import score_criterion, total_score
 
 TOY = Path(__file__).parent / "fixtures" / "toy_course"
 

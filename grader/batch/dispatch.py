@@ -57,10 +57,9 @@ def grade_task(task: Task) -> str:
 def default_workers() -> int:
     """Half the cores (a kernel and its BLAS threads keep about two busy), at least one,
     and at least as many as the machine has GPUs."""
-    from grader.runners.local import nvidia_devices
+    from grader.runners.gpu_slots import host_gpus
 
-    gpus = sum(1 for d in nvidia_devices() if d.name[6:].isdigit())
-    return max(1, (os.cpu_count() or 2) // 2, gpus)
+    return max(1, (os.cpu_count() or 2) // 2, len(host_gpus()))
 
 
 class Dispatcher:

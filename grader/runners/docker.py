@@ -125,6 +125,7 @@ class DockerRunner:
         self.gpus = host_gpus() if self.settings.gpus == "auto" else []
         self.image = self.settings.image or image_tag("gpu" if self.gpus else "cpu")
         self._client: Any = None
+        self._checked = False
 
     @property
     def client(self) -> Any:
@@ -133,7 +134,9 @@ class DockerRunner:
         return self._client
 
     def check(self) -> None:
-        """Fail now, in one line, if there is no engine or no usable image."""
+        """Fail now, in one line, if there is no engine or no usable image (asked once)."""
+        if self._checked:
+            return
         try:
             image = self.client.images.get(self.image)
         except ImageNotFound:
@@ -148,6 +151,7 @@ class DockerRunner:
                 f"({built_from or 'unlabelled'}, this grader is {kernel_digest()}); rebuild it "
                 f"with `bash docker/build.sh {'gpu' if self.gpus else 'cpu'}`"
             )
+        self._checked = True
 
     def enforcement(self, limits: Limits) -> Enforcement:
         return Enforcement(

@@ -84,7 +84,7 @@ def _run(
     name: str | None,
     notebook: str | Path | None,
 ) -> CheckSummary:
-    from grader.rubric import score_criterion
+    from grader.scoring import score_criterion
     from grader.student.bundle import find_bundle, pick_assignment, select
     from grader.student.summary import rows_from
     from grader.testing.local import LocalBridge
