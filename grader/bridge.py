@@ -20,6 +20,7 @@ import time
 from typing import Any
 
 from jupyter_client.blocking.client import BlockingKernelClient
+from jupyter_core.utils import run_sync
 
 from grader import kernels
 from grader.probes import wire
@@ -88,7 +89,8 @@ class Bridge:
         try:
             # Readiness is about channels, not student code: do not borrow a short request
             # timeout (an assignment may set 8 s) on a loaded machine.
-            self.client.wait_for_ready(timeout=max(self.request_timeout, READY_TIMEOUT_S))
+            wait = run_sync(kernels.wait_answering)
+            wait(self.client, max(self.request_timeout, READY_TIMEOUT_S))
         except RuntimeError:
             self.kill()
             self.mark_dead("the kernel stopped answering")

@@ -8,9 +8,21 @@ ignored setting.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+Framework = Literal["pytorch", "keras", "tensorflow", "numpy"]
+#: A module's dotted name, as ``import`` takes it.
+ModuleName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")]
+#: What a batch worker's waiting kernel imports for each framework (``warm_imports``
+#: overrides it). TensorFlow brings Keras with it; every lab plots with pyplot.
+FRAMEWORK_IMPORTS: dict[str, tuple[str, ...]] = {
+    "numpy": ("numpy", "matplotlib.pyplot"),
+    "pytorch": ("torch", "matplotlib.pyplot"),
+    "keras": ("tensorflow", "matplotlib.pyplot"),
+    "tensorflow": ("tensorflow", "matplotlib.pyplot"),
+}
 
 
 class Strict(BaseModel):
@@ -64,9 +76,19 @@ class AssignmentConfig(Strict):
         "`rubrics/NAME.yaml`, its solution `solutions/NAME.ipynb`.",
     )
     title: str = Field(description="Shown in reports, the class summary, exports and the release.")
-    framework: Literal["pytorch", "keras", "tensorflow", "numpy"] = Field(
-        description="What the notebook is written with. Informational: nothing reads it (the "
-        "checks ask the kernel whether a model is PyTorch or Keras)."
+    framework: Framework = Field(
+        description="What the notebook is written with. It decides what a batch worker's "
+        "waiting kernel imports ahead of time (see `warm_imports`); the checks ask the kernel "
+        "themselves whether a model is PyTorch or Keras."
+    )
+    warm_imports: list[ModuleName] | None = Field(
+        None,
+        description="Modules a batch worker's next kernel imports while it waits for its "
+        "submission, so the import is not on that grading's clock. It is a silent execution "
+        "that binds no name in the notebook. Default: the framework's modules (numpy: numpy "
+        "and matplotlib.pyplot; pytorch: torch and matplotlib.pyplot; keras and tensorflow: "
+        "tensorflow and matplotlib.pyplot). `[]` turns it off, for a notebook that must set "
+        "environment variables (say `KERAS_BACKEND`) before its first import.",
     )
     dataset: str | None = Field(
         None, description="Dataset the notebook uses (see grader.datasets); decides the data tier."
@@ -99,6 +121,12 @@ class AssignmentConfig(Strict):
         default_factory=list,
         description="Questions for the viva, in the instructor's report only (never released).",
     )
+
+    def imports_to_warm(self) -> tuple[str, ...]:
+        """``warm_imports``, or the framework's default modules."""
+        if self.warm_imports is not None:
+            return tuple(self.warm_imports)
+        return FRAMEWORK_IMPORTS[self.framework]
 
     @field_validator("grading_parameters")
     @classmethod

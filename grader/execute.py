@@ -18,9 +18,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import nbformat
+from jupyter_core.utils import ensure_async, run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+from grader import kernels
 from grader.bridge import Bridge
 from grader.config import Limits
 from grader.results import CellError, Execution
@@ -58,6 +60,25 @@ class CappedClient(NotebookClient):
             note = f"\n[... output past {MAX_CELL_OUTPUT_CHARS // 1_000_000} MB dropped ...]\n"
             outs.append(nbformat.v4.new_output("stream", name="stderr", text=note))
         return None
+
+    async def async_start_new_kernel_client(self):  # noqa: ANN201 - nbclient's
+        """nbclient's client start, with :func:`kernels.wait_answering` for its readiness.
+
+        nbclient's own wait ends in 0.2 s of listening to an idle iopub, on the critical
+        path of every grading; its cell loop reads only replies to its own requests.
+        """
+        assert self.km is not None
+        self.kc = self.km.client()
+        try:
+            await ensure_async(self.kc.start_channels())
+            await kernels.wait_answering(self.kc, self.startup_timeout)
+        except Exception:
+            await self._async_cleanup_kernel()
+            raise
+        self.kc.allow_stdin = False
+        return self.kc
+
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
 
 def _message_chars(msg: dict) -> int:

@@ -98,6 +98,8 @@ def grade(
             ):
                 enforcement = session.enforcement
                 execution, figures = run.execution, run.figures
+                # The cells are done: a batch worker starts its next kernel while tests run.
+                session.prepare_next()
                 context = {"tier": tier, "gpu_available": enforcement.gpu_available, "mode": mode}
                 outcomes, tests_s = run_tests(files, run.bridge, context, assignment.tests_root)
                 flags = integrity.collect(nb, assignment.name, run.bridge)

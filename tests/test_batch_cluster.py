@@ -19,6 +19,7 @@ import nbformat
 import pytest
 
 from grader.batch.loopback import loopback_cluster
+from grader.runners.workdirs import OWNER_FILE, PREFIX, owner_gone
 
 pytestmark = pytest.mark.slow
 
@@ -52,7 +53,20 @@ def rows(out: Path) -> list[tuple[str, float]]:
         return db.execute("SELECT student, points FROM attempts ORDER BY student").fetchall()
 
 
+def orphaned_work_folders(ignore: set[Path]) -> list[Path]:
+    """Kernel work folders (not in ``ignore``) whose owning grader process is gone."""
+    found = []
+    for folder in set(Path("/tmp").glob(PREFIX + "*")) - ignore:
+        try:
+            if owner_gone((folder / OWNER_FILE).read_text()):
+                found.append(folder)
+        except OSError:
+            continue
+    return found
+
+
 def test_a_killed_batch_resumes_without_regrading_or_losing(tmp_path):
+    earlier = set(Path("/tmp").glob(PREFIX + "*"))
     subs, out = tmp_path / "subs", tmp_path / "out"
     make_class(subs, 10, pause_s=1.5)
     first = batch(subs, out, "--workers", "2", start_new_session=True)
@@ -74,6 +88,9 @@ def test_a_killed_batch_resumes_without_regrading_or_losing(tmp_path):
     assert {p for s, p in after if int(s[1:]) % 4 != 3} == {9.0}
     again = batch(subs, out)
     assert "0 to grade, 10 already" in again.communicate(timeout=120)[0].decode()
+    # The killed batch's folders (its workers' waiting kernels' too) were reaped by the
+    # second batch; the second left none of its own.
+    assert orphaned_work_folders(earlier) == []
 
 
 def test_a_scheduler_with_two_worker_processes_gives_the_same_scores(tmp_path):
@@ -84,7 +101,22 @@ def test_a_scheduler_with_two_worker_processes_gives_the_same_scores(tmp_path):
     with loopback_cluster(2, tmp_path) as address:
         remote = batch(subs, tmp_path / "remote", "--scheduler", address)
         text = remote.communicate(timeout=300)[0].decode()
+        # The cluster outlives the batch, but the workers' waiting kernels do not.
+        waiting = [f for f in Path("/tmp").glob(PREFIX + "*") if _owned_by_workers(f)]
     assert remote.returncode == 0, text
     assert "2 worker(s)" in text
+    assert waiting == [], "a worker kept a kernel after the batch ended"
     assert rows(tmp_path / "remote") == rows(tmp_path / "local")
     assert len(rows(tmp_path / "local")) == 6
+
+
+def _owned_by_workers(folder: Path) -> bool:
+    """Whether a work folder belongs to a ``dask worker`` process (of the loopback cluster)."""
+    try:
+        pid = (folder / OWNER_FILE).read_text().rpartition(":")[2]
+        status = Path(f"/proc/{pid}/status").read_text()
+        parent = next(line.split()[1] for line in status.splitlines() if line.startswith("PPid"))
+        lines = (Path(f"/proc/{p}/cmdline").read_bytes() for p in (pid, parent))
+        return any(b"dask_worker" in line for line in lines)
+    except (OSError, StopIteration):
+        return False

@@ -113,3 +113,30 @@ def test_a_flood_of_output_is_dropped_as_it_arrives():
     stored = sum(len(o.get("text", "")) for o in notebook.cells[0].outputs)
     assert stored <= MAX_STREAM_CHARS + 200, "20 MB printed, at most the cap kept"
     assert "dropped" in "".join(o.get("text", "") for o in notebook.cells[0].outputs)
+
+
+def test_readiness_is_quick_on_a_live_kernel_and_fails_fast_on_a_dead_one():
+    import time
+
+    from jupyter_core.utils import run_sync
+
+    from grader import kernels
+    from grader.runners.local import LocalRunner
+
+    wait = run_sync(kernels.wait_answering)
+    with LocalRunner().session(FAST) as session:
+        kernels.call(session.manager, "start_kernel")
+        client = kernels.blocking_client(session.manager)
+        client.start_channels()
+        try:
+            wait(client, 30)  # the kernel answered and its iopub reached this client
+            msg_id = client.kernel_info()
+            status = client.get_iopub_msg(timeout=5)
+            assert status["parent_header"]["msg_id"] == msg_id
+            kernels.call(session.manager, "shutdown_kernel", now=True)
+            started = time.monotonic()
+            with pytest.raises(RuntimeError, match="died"):
+                wait(client, 30)
+            assert time.monotonic() - started < 5, "a dead kernel is noticed, not waited out"
+        finally:
+            client.stop_channels()

@@ -42,13 +42,21 @@ def grade_task(task: Task) -> str:
     Never raises for the submission's faults (the pipeline turns them into a result); an
     exception here means the grader itself failed, and the batch records that instead.
     """
+    from grader.batch.worker import worker_pool
     from grader.course import find_course
     from grader.pipeline import grade, write_outputs
     from grader.runners.choice import build_runner
 
     assignment = find_course(Path(task.course)).assignment(task.assignment)
     settings = assignment.course.config.docker
-    runner = build_runner(task.runner, task.sandbox, settings, batch=task.batch or None)  # type: ignore[arg-type]
+    runner = build_runner(
+        task.runner,  # type: ignore[arg-type]
+        task.sandbox,
+        settings,
+        batch=task.batch or None,
+        pool=worker_pool(),
+        warm_imports=assignment.config.imports_to_warm(),
+    )
     run = grade(assignment, Path(task.notebook), runner=runner)
     write_outputs(run, Path(task.out_dir), assignment.course.templates_dir)
     return run.result.model_dump_json()
@@ -88,6 +96,9 @@ class Dispatcher:
                 silence_logs=logging.ERROR,
             )
             self.client = Client(self.cluster)
+        from grader.batch.worker import WarmKernels
+
+        self.client.register_plugin(WarmKernels())
 
     @property
     def description(self) -> str:
@@ -123,6 +134,26 @@ class Dispatcher:
                 yield task, None, f"{type(exc).__name__}: {exc}"[:500]
 
     def close(self) -> None:
+        if self.cluster is None:
+            # A cluster that outlives the batch: its workers' waiting kernels go now.
+            from grader.batch.worker import close_worker_pool
+
+            try:
+                # As a task on each worker: in the thread that started the kernel.
+                workers = list(self.client.scheduler_info().get("workers", {}))
+                closing = [
+                    self.client.submit(
+                        close_worker_pool,
+                        key=f"close-pool-{os.urandom(4).hex()}",
+                        workers=[address],
+                        allow_other_workers=False,
+                        pure=False,
+                    )
+                    for address in workers
+                ]
+                self.client.gather(closing)
+            except Exception as exc:  # noqa: BLE001 - workers gone; nothing left to close
+                log.debug("closing the workers' kernel pools: %s", exc)
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()

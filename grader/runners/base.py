@@ -45,6 +45,9 @@ class KernelSession:
     enforcement: Enforcement
     #: Which limits the kernel ran into ("memory limit", "process limit"), asked after a run.
     breaches: Callable[[], list[str]] = lambda: []
+    #: Start the next session's kernel now, while this one's tests run; a no-op unless
+    #: the runner keeps a kernel pool (batch workers of the local runner).
+    prepare_next: Callable[[], None] = lambda: None
 
 
 class Runner(Protocol):

@@ -19,8 +19,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import socket
-import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,6 +37,7 @@ from grader.runners.base import Enforcement, KernelSession, RunnerUnavailable
 from grader.runners.docker_image import DIGEST_LABEL, image_tag, kernel_digest
 from grader.runners.docker_kernel import DockerKernelProvisioner
 from grader.runners.gpu_slots import gpu_slot, host_gpus
+from grader.runners.workdirs import new_workdir, owner_gone, owner_id, reap_orphans
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +66,6 @@ def connect() -> Any:
     return client
 
 
-def owner_id() -> str:
-    """This process, as the label on its containers: host name and process id."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
 def remove_containers(client: Any, *, batch: str | None = None) -> int:
     """Remove grader containers: a batch's, or those whose owning process is gone."""
     if batch is not None:
@@ -89,16 +83,7 @@ def remove_containers(client: Any, *, batch: str | None = None) -> int:
 
 
 def _orphan(container: Any) -> bool:
-    host, _, pid = (container.labels or {}).get(OWNER_LABEL, "").rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    return owner_gone((container.labels or {}).get(OWNER_LABEL, ""))
 
 
 @dataclass(frozen=True)
@@ -178,7 +163,8 @@ class DockerRunner:
     ) -> Iterator[KernelSession]:
         self.check()
         remove_containers(self.client)  # what crashed graders left behind
-        workdir = Path(tempfile.mkdtemp(prefix="dlg-", dir="/tmp"))
+        reap_orphans()
+        workdir = new_workdir()
         provisioner: DockerKernelProvisioner | None = None
         try:
             user = _kernel_user()

@@ -15,14 +15,15 @@ folder, which both sides can see.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 import shutil
 import site
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
@@ -31,6 +32,8 @@ from grader import kernels
 from grader.config import Limits
 from grader.runners.base import Enforcement, KernelSession
 from grader.runners.cgroups import KernelCgroup
+from grader.runners.warm import KernelPool, WarmKernel, start_imports
+from grader.runners.workdirs import new_workdir, reap_orphans
 
 log = logging.getLogger(__name__)
 
@@ -162,13 +165,45 @@ def kernel_environment(workdir: Path) -> dict[str, str]:
     return env
 
 
+@dataclass
+class SandboxBox:
+    """One kernel's work folder, cgroup and manager: everything ``close`` removes."""
+
+    workdir: Path
+    cgroup: KernelCgroup | None
+    manager: AsyncKernelManager
+
+    def close(self) -> None:
+        try:
+            if self.manager.has_kernel:
+                kernels.call(self.manager, "shutdown_kernel", now=True)
+        except Exception as exc:  # noqa: BLE001 - the cgroup below kills what is left
+            log.info("kernel shutdown: %s", exc)
+        finally:
+            if self.cgroup is not None:
+                self.cgroup.remove()  # kills whatever the kernel left running, daemons included
+                self.cgroup = None
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+
 class LocalRunner:
-    """Runs each kernel in a fresh work folder on this machine."""
+    """Runs each kernel in a fresh work folder on this machine.
+
+    With a ``pool`` (a batch worker's), each session starts the next session's kernel
+    when asked (:attr:`KernelSession.prepare_next`), importing ``warm_imports`` in it.
+    """
 
     name = "local"
 
-    def __init__(self, sandbox: str | None = None) -> None:
+    def __init__(
+        self,
+        sandbox: str | None = None,
+        pool: KernelPool | None = None,
+        warm_imports: tuple[str, ...] = (),
+    ) -> None:
         self.sandbox = sandbox or detect_sandbox()
+        self.pool = pool
+        self.warm_imports = warm_imports
 
     def enforcement(self, limits: Limits) -> Enforcement:
         confined = self.sandbox != "none"
@@ -221,33 +256,71 @@ class LocalRunner:
         enforcement = self.enforcement(limits)
         for warning in enforcement.warnings:
             log.warning(warning)
-        # A short base path: ipc socket paths must stay under ~100 characters.
-        workdir = Path(
-            tempfile.mkdtemp(prefix="dlg-", dir="/tmp" if Path("/tmp").is_dir() else None)
-        )
-        cgroup = None
-        if enforcement.process_limit is not None:
-            # Tmpfs pages count as memory, so the cgroup leaves room for the disk allowance.
-            memory = (limits.memory_mb + 2 * limits.disk_mb) * 1024 * 1024
-            cgroup = KernelCgroup.create(memory, limits.processes)
+        env = env or {}
+        reap_orphans()
+        kind = self._kind(limits, env, data)
+        warm = self.pool.take(kind) if self.pool is not None else None
+        box = warm.box if warm is not None else self._box(limits, env, data, enforcement)
+
+        def prepare_next() -> None:
+            if self.pool is not None:
+                self.pool.fill(kind, lambda: self._warm(kind, limits, env, data, enforcement))
+
         try:
+            yield KernelSession(
+                manager=box.manager,
+                workdir=box.workdir,
+                enforcement=enforcement,
+                breaches=box.cgroup.breaches if box.cgroup else lambda: [],
+                prepare_next=prepare_next,
+            )
+        finally:
+            box.close()
+
+    def _kind(self, limits: Limits, env: dict[str, str], data: Path | None) -> str:
+        """What a waiting kernel must match to serve a session: everything it was made with."""
+        made_with = [limits.model_dump(), sorted(env.items()), str(data), self.sandbox]
+        return json.dumps([*made_with, list(self.warm_imports)], default=str)
+
+    def _warm(
+        self,
+        kind: str,
+        limits: Limits,
+        env: dict[str, str],
+        data: Path | None,
+        enforcement: Enforcement,
+    ) -> WarmKernel:
+        """A new box whose kernel is started and importing, for the pool."""
+        box = self._box(limits, env, data, enforcement)
+        try:
+            kernels.call(box.manager, "start_kernel")
+            client, imports_id = start_imports(box.manager, self.warm_imports)
+        except BaseException:
+            box.close()
+            raise
+        return WarmKernel(kind, box, client, imports_id)
+
+    def _box(
+        self, limits: Limits, env: dict[str, str], data: Path | None, enforcement: Enforcement
+    ) -> SandboxBox:
+        workdir = new_workdir()
+        cgroup = None
+        try:
+            if enforcement.process_limit is not None:
+                # Tmpfs pages count as memory, so the cgroup leaves room for the disk allowance.
+                memory = (limits.memory_mb + 2 * limits.disk_mb) * 1024 * 1024
+                cgroup = KernelCgroup.create(memory, limits.processes)
             (workdir / "home" / "tmp").mkdir(parents=True)
             if data is not None and self.sandbox != "bubblewrap":
                 # Without bubblewrap the data cannot be bound read-only: it gets a copy.
                 shutil.copytree(data, workdir / "home" / "data", symlinks=False)
-            manager = self._manager(workdir, limits, env or {}, data, cgroup)
-            yield KernelSession(
-                manager=manager,
-                workdir=workdir,
-                enforcement=enforcement,
-                breaches=cgroup.breaches if cgroup else lambda: [],
-            )
-            if manager.has_kernel:
-                kernels.call(manager, "shutdown_kernel", now=True)
-        finally:
+            manager = self._manager(workdir, limits, env, data, cgroup)
+        except BaseException:
             if cgroup is not None:
-                cgroup.remove()  # kills whatever the kernel left running, daemons included
+                cgroup.remove()
             shutil.rmtree(workdir, ignore_errors=True)
+            raise
+        return SandboxBox(workdir, cgroup, manager)
 
     def _manager(
         self,

@@ -1,0 +1,53 @@
+"""What each Dask worker keeps between gradings: its kernel pool.
+
+Imported only in worker processes and by the dispatcher that registers the plugin, so
+commands that never start a cluster do not import Dask.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from distributed.diagnostics.plugin import WorkerPlugin
+
+from grader.runners.warm import KernelPool
+
+
+class WarmKernels(WorkerPlugin):
+    """Each worker's kernel pool: the next submission's kernel starts during this one's tests.
+
+    The pool lives as long as the worker, so its last waiting kernel is killed when the
+    worker closes. Setting up also imports the grading code, which the first task would
+    otherwise import on its own clock.
+    """
+
+    name = "dlgrader-warm-kernels"
+
+    def setup(self, worker: Any) -> None:
+        import grader.pipeline  # noqa: F401 - imported now, not during the first grading
+
+        self.pool = KernelPool()
+
+    def teardown(self, worker: Any) -> None:
+        pool = getattr(self, "pool", None)
+        if pool is not None:
+            pool.close()
+
+
+def worker_pool() -> KernelPool | None:
+    """This Dask worker's kernel pool; None outside a worker (or one without the plugin)."""
+    try:
+        from distributed import get_worker
+
+        plugin = get_worker().plugins.get(WarmKernels.name)
+    except ValueError:  # not running in a worker
+        return None
+    return getattr(plugin, "pool", None)
+
+
+def close_worker_pool() -> int:
+    """Kill this worker's waiting kernel (run on every worker when a batch ends)."""
+    pool = worker_pool()
+    if pool is not None:
+        pool.close()
+    return 0

@@ -1,0 +1,150 @@
+"""A kernel started ahead of need, for the next submission a batch worker grades.
+
+Starting a sandboxed kernel (bubblewrap, Python, ipykernel: about 0.3-0.5 s) and
+importing the notebook's framework (matplotlib 0.4 s, torch 1-2 s, TensorFlow 3-5 s)
+sat on every grading's critical path. A batch worker grades one submission after
+another with the same limits and data, so while one submission's tests run, the next
+submission's kernel can start and import: on a machine with a spare core, that time
+comes off every grading.
+
+Each kernel is still used for one submission only. Before the student's cells arrive it
+has run nothing but the imports, as one *silent* execution (no execution count, no
+history, no output, nothing bound in the notebook's namespace): the notebook sees
+``sys.modules`` already holding those modules, as if another cell had imported them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from grader import kernels
+
+log = logging.getLogger(__name__)
+
+#: How long a waiting kernel may still be importing when its submission arrives.
+IMPORT_WAIT_S = 120.0
+
+
+class KernelBox(Protocol):
+    """What a runner keeps per kernel: its manager, and how to remove all of it."""
+
+    manager: Any
+
+    def close(self) -> None:
+        """Kill the kernel and remove its folder and cgroup; safe to call twice."""
+        ...
+
+
+@dataclass
+class WarmKernel:
+    """A started kernel (and what it lives in), waiting for a session of kind ``key``."""
+
+    key: str
+    box: Any
+    #: The client that sent the imports, and that request's id: replied to = imported.
+    client: Any = None
+    imports_id: str | None = None
+    started: float = field(default_factory=time.monotonic)
+
+
+def start_imports(manager: Any, modules: tuple[str, ...]) -> tuple[Any, str | None]:
+    """Ask a just-started kernel to import ``modules``; return the client and request id.
+
+    The request is queued by ZeroMQ until the kernel binds its sockets, so this does not
+    wait for the kernel to boot. The statement binds no name: ``__import__`` inside a
+    comprehension, whose value (``None``) a silent execution does not display.
+    """
+    client = kernels.blocking_client(manager)
+    client.start_channels()
+    if not modules:
+        return client, None
+    code = f"[__import__(m) for m in {json.dumps(list(modules))}] and None"
+    return client, client.execute(code, silent=True, store_history=False, allow_stdin=False)
+
+
+def finish_imports(warm: WarmKernel, timeout: float = IMPORT_WAIT_S) -> bool:
+    """Wait for the kernel's reply to the imports; True when it answered in time.
+
+    A failed import still counts as answered: the notebook meets the same error in its
+    own cell, which is where the student should see it.
+    """
+    client, msg_id = warm.client, warm.imports_id
+    try:
+        if msg_id is None:
+            return True
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                msg = client.get_shell_msg(timeout=min(left, 1.0))
+            except queue.Empty:
+                if not kernels.call(warm.box.manager, "is_alive"):
+                    return False
+                continue
+            if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                return True
+        return False
+    finally:
+        if client is not None:
+            client.stop_channels()
+        warm.client = None
+
+
+class KernelPool:
+    """Holds at most one warm kernel; a batch worker keeps one pool for its lifetime.
+
+    The pool is the worker's, not the runner's: a worker builds a runner per task. Close
+    it when the worker stops, or the last warm kernel outlives the batch (bubblewrap's
+    ``--die-with-parent`` still ends it if the worker process dies).
+    """
+
+    def __init__(self) -> None:
+        self._waiting: WarmKernel | None = None
+        #: Kernels handed out warm, and ones thrown away unused (wrong kind, died, too slow).
+        self.used = 0
+        self.discarded = 0
+
+    def take(self, key: str) -> WarmKernel | None:
+        """The waiting kernel if it is of kind ``key``, alive and done importing."""
+        warm, self._waiting = self._waiting, None
+        if warm is None:
+            return None
+        usable = warm.key == key and kernels.call(warm.box.manager, "is_alive")
+        if usable and finish_imports(warm):
+            self.used += 1
+            return warm
+        log.info("a warm kernel was not used (another kind, dead, or still importing)")
+        self.discarded += 1
+        _remove(warm)
+        return None
+
+    def fill(self, key: str, start: Callable[[], WarmKernel | None]) -> None:
+        """Make sure a kernel of kind ``key`` is waiting, calling ``start`` if none is."""
+        if self._waiting is not None:
+            if self._waiting.key == key:
+                return
+            self.discarded += 1
+            _remove(self._waiting)
+            self._waiting = None
+        try:
+            self._waiting = start()
+        except Exception as exc:  # noqa: BLE001 - the next session simply starts cold
+            log.warning("could not start a kernel ahead of time: %s", exc)
+
+    def close(self) -> None:
+        """Kill the waiting kernel, if any."""
+        if self._waiting is not None:
+            _remove(self._waiting)
+            self._waiting = None
+
+
+def _remove(warm: WarmKernel) -> None:
+    if warm.client is not None:
+        warm.client.stop_channels()
+        warm.client = None
+    warm.box.close()
