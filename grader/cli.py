@@ -29,6 +29,7 @@ from grader.config import OUTPUT_ROOT
 from grader.course import find_course
 from grader.errors import GraderError
 from grader.results import GradingResult, json_schema
+from grader.runners.warm import KernelPool
 from grader.validation import validation_problems
 
 
@@ -78,15 +79,24 @@ def grade_command(
     sees) and report.instructor.html (measured values, viva questions).
     """
     assignment = assignment_for(course, name, notebooks[0])
-    kernel_runner = make_runner(sandbox, runner, assignment.course)
-    results = []
     many = len(notebooks) > 1
-    for notebook in notebooks:
-        folder = out / notebook.stem if out and many else out
-        run = grade_one(assignment, notebook, "grade", kernel_runner, folder, detailed=not many)
-        results.append(run.result)
-        if as_json:
-            click.echo(run.result.model_dump_json(indent=2))
+    # Several notebooks: each next kernel starts while the current one's tests run.
+    pool = KernelPool() if many else None
+    imports = assignment.config.imports_to_warm()
+    kernel_runner = make_runner(sandbox, runner, assignment.course, pool, imports)
+    results = []
+    try:
+        for number, notebook in enumerate(notebooks, start=1):
+            if pool is not None and number == len(notebooks):
+                pool.expect_more = False
+            folder = out / notebook.stem if out and many else out
+            run = grade_one(assignment, notebook, "grade", kernel_runner, folder, detailed=not many)
+            results.append(run.result)
+            if as_json:
+                click.echo(run.result.model_dump_json(indent=2))
+    finally:
+        if pool is not None:
+            pool.close()
     if len(results) > 1:
         _summary(results)
     failed = [r for r in results if r.grading_error]

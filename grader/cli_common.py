@@ -20,6 +20,7 @@ from grader.pipeline import GradingRun, Mode, grade, write_outputs
 from grader.results import GradingResult
 from grader.runners.base import Runner, RunnerUnavailable
 from grader.runners.choice import RUNNER_NAMES, build_runner
+from grader.runners.warm import KernelPool
 from grader.student.bundle import assignment_named_by
 
 console = Console(stderr=True)
@@ -67,16 +68,22 @@ runner_option = click.option(
 
 
 def make_runner(
-    sandbox: str = "auto", runner: str | None = None, course: Course | None = None
+    sandbox: str = "auto",
+    runner: str | None = None,
+    course: Course | None = None,
+    pool: KernelPool | None = None,
+    warm_imports: tuple[str, ...] = (),
 ) -> Runner:
     """The runner a command asked for (``--runner``, else the course's setting).
 
     No Docker engine or no image is a :class:`MachineError` in one line, exit code 4.
+    A ``pool`` starts each next kernel (importing ``warm_imports``) ahead of time.
     """
     config = course.config if course is not None else None
     name = runner or (config.runner if config else "local")
     try:
-        return build_runner(name, sandbox, config.docker if config else None)
+        docker = config.docker if config else None
+        return build_runner(name, sandbox, docker, pool=pool, warm_imports=warm_imports)
     except RunnerUnavailable as exc:
         raise MachineError(f"--runner {name}: {exc}") from None
 

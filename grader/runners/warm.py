@@ -108,6 +108,8 @@ class KernelPool:
         #: Kernels handed out warm, and ones thrown away unused (wrong kind, died, too slow).
         self.used = 0
         self.discarded = 0
+        #: False once the owner knows no session follows (the last notebook of a list).
+        self.expect_more = True
 
     def take(self, key: str) -> WarmKernel | None:
         """The waiting kernel if it is of kind ``key``, alive and done importing."""
@@ -125,6 +127,8 @@ class KernelPool:
 
     def fill(self, key: str, start: Callable[[], WarmKernel | None]) -> None:
         """Make sure a kernel of kind ``key`` is waiting, calling ``start`` if none is."""
+        if not self.expect_more:
+            return
         if self._waiting is not None:
             if self._waiting.key == key:
                 return
