@@ -96,3 +96,40 @@ def test_int_subclass_is_not_trusted_as_int():
 
     with pytest.raises(wire.Unencodable):
         wire.encode(Sneaky(3))
+
+
+def _item_by_item(value):
+    """The encoding without the fast path for number lists: one ``encode`` per item."""
+    if type(value) in (list, tuple):
+        tag = "$list" if type(value) is list else "$tuple"
+        return {tag: [_item_by_item(v) for v in value]}
+    return wire.encode(value)
+
+
+@pytest.mark.parametrize(
+    "numbers",
+    [
+        [0.5, 2, -3.25],
+        [np.float64(0.1), np.float32(0.1), 7],
+        (1.0, float("inf"), np.float64("nan")),  # non-finite: the general path tags them
+        [1, True, 2.0],  # a bool is not a number here
+        [np.int64(3), 1.5],
+        [],
+    ],
+)
+def test_number_lists_encode_as_item_by_item_encoding_would(numbers):
+    assert json.dumps(wire.encode(numbers)) == json.dumps(_item_by_item(numbers))
+    back = roundtrip(numbers)
+    assert type(back) is type(numbers) and len(back) == len(numbers)
+    assert [type(v) for v in back] == [type(v) for v in wire.decode(_item_by_item(numbers))]
+
+
+def test_number_lists_are_counted_and_checked_on_arrival():
+    losses = {"$list": [0.5] * 1000}
+    assert wire.decode(losses) == [0.5] * 1000
+    with pytest.raises(wire.WireError, match="too many items"):
+        wire.decode(losses, wire.Limits(max_items=999))
+    with pytest.raises(wire.WireError, match="non-finite"):
+        wire.decode({"$list": [0.5, float("nan")]})  # json.loads accepts a bare NaN
+    with pytest.raises(wire.WireError, match="untagged"):
+        wire.decode({"$tuple": [1.0, [2.0]]})

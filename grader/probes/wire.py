@@ -88,6 +88,9 @@ def encode(value: Any, *, to_ref=None, _depth: int = 0) -> Any:
         return {"$ref": value.id}
     if kind is list or kind is tuple:
         tag = "$list" if kind is list else "$tuple"
+        numbers = _plain_numbers(value)
+        if numbers is not None:
+            return {tag: numbers}
         return {tag: [encode(v, to_ref=to_ref, _depth=_depth + 1) for v in value]}
     if kind is dict:
         if not all(type(k) is str for k in value):
@@ -99,6 +102,27 @@ def encode(value: Any, *, to_ref=None, _depth: int = 0) -> Any:
     if to_ref is not None:
         return {"$ref": to_ref(value).id}
     raise Unencodable(f"a value of type {kind.__name__} cannot be transferred")
+
+
+def _plain_numbers(values: list | tuple) -> list | None:
+    """``values`` as plain ints and finite floats, or None if any item is something else.
+
+    The fast path for a list of numbers (a training run's losses: thousands per request),
+    giving what item-by-item encoding gives without a call per item.
+    """
+    out = []
+    for value in values:
+        kind = type(value)
+        if kind is int:
+            out.append(value)
+        elif kind is float or kind is np.float64 or kind is np.float32:
+            number = float(value)
+            if not math.isfinite(number):
+                return None
+            out.append(number)
+        else:
+            return None
+    return out
 
 
 def _as_plain_array(value: Any) -> np.ndarray | None:
@@ -162,7 +186,9 @@ def _decode(data: Any, limits: Limits, budget: dict[str, int], depth: int) -> An
     if tag in ("$list", "$tuple"):
         if type(body) is not list:
             raise WireError(f"{tag} body must be a list")
-        items = [_decode(v, limits, budget, depth + 1) for v in body]
+        items = _numbers(body, limits, budget)
+        if items is None:
+            items = [_decode(v, limits, budget, depth + 1) for v in body]
         return items if tag == "$list" else tuple(items)
     if tag == "$dict":
         if type(body) is not dict:
@@ -175,6 +201,21 @@ def _decode(data: Any, limits: Limits, budget: dict[str, int], depth: int) -> An
             raise WireError("bad $ref id")
         return Ref(body)
     raise WireError(f"unknown tag {tag[:40]!r}")
+
+
+def _numbers(body: list, limits: Limits, budget: dict[str, int]) -> list | None:
+    """A copy of ``body`` if every item is an int or a finite float, else None.
+
+    What decoding item by item gives such a list, budget included, without a call per item.
+    """
+    for value in body:
+        kind = type(value)
+        if not (kind is int or (kind is float and math.isfinite(value))):
+            return None
+    budget["items"] += len(body)
+    if budget["items"] > limits.max_items:
+        raise WireError("message has too many items")
+    return list(body)
 
 
 def _key(key: Any, limits: Limits) -> str:
