@@ -43,6 +43,7 @@ from benchlib import (
     median,
     run_measured,
     table,
+    tested_in_parallel,
     write_section,
 )
 
@@ -104,6 +105,10 @@ def measure(count: int, workers: int, subs: Path, out: Path, floors: Floors) -> 
     names = [example_of(i).name for i in range(count)]
     floor_s = sum(floors[n][0] for n in names) / workers
     tested_s = sum(floors[n][1] for n in names) / workers
+    parallel_s = tested_s
+    if workers > 1:
+        print(f"{count} notebooks and tests, {workers} plain kernels at a time", file=sys.stderr)
+        parallel_s = tested_in_parallel([example_of(i) for i in range(count)], workers)
     graded_sum = sum(r["timings"]["total_s"] for r in results.values())
     marks = run.marks
     planned = marks.get("planned", float("nan"))
@@ -120,6 +125,8 @@ def measure(count: int, workers: int, subs: Path, out: Path, floors: Floors) -> 
         "ratio": run.wall_s / floor_s,
         "tested_s": tested_s,
         "tested_ratio": run.wall_s / tested_s,
+        "parallel_s": parallel_s,
+        "parallel_ratio": run.wall_s / parallel_s,
         "grader_cpu_s": run.cpu_s["grader"] / count,
         "main_cpu_s": run.cpu_s["main"] / count,
         "kernel_cpu_s": run.cpu_s["kernel"] / count,
@@ -151,6 +158,8 @@ def report(rows: list[dict[str, Any]], floors: Floors, args, started_load: str) 
             f"**{r['ratio']:.2f}x**",
             f"{r['tested_s']:.1f}",
             f"{r['tested_ratio']:.2f}x",
+            f"{r['parallel_s']:.1f}" if r["workers"] > 1 else "=",
+            f"{r['parallel_ratio']:.2f}x",
             f"{r['startup_s']:.1f}",
             f"{r['cluster_s']:.1f}",
             f"{r['per_grade_s']:.2f}",
@@ -180,7 +189,9 @@ def report(rows: list[dict[str, Any]], floors: Floors, args, started_load: str) 
             "**floor** = the sum of each submission's bare nbclient execution time divided "
             "by W; **tested floor** = the same for the notebook followed by bench/peers' "
             "port of the lab's tests in one more cell of the same plain kernel (per example, "
-            f"bare / tested, median of {args.floor_repeat}: {listed} s). "
+            f"bare / tested, median of {args.floor_repeat}: {listed} s); **tested, W at a "
+            "time** = the wall time of those N notebooks with their tests in plain kernels, "
+            "W at a time (measured after each batch; with W = 1 it is the tested floor). "
             "**start** = interpreter start, imports and discovery; **cluster** = the local "
             "Dask cluster's start; **grade()** = the mean `timings.total_s` of one "
             "submission; **extra per task** = worker time per submission outside `grade()` "
@@ -200,6 +211,8 @@ def report(rows: list[dict[str, Any]], floors: Floors, args, started_load: str) 
                     "wall / floor",
                     "tested floor s",
                     "wall / tested floor",
+                    "tested, W at a time s",
+                    "wall / that",
                     "start s",
                     "cluster s",
                     "grade() s",

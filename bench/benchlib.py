@@ -147,14 +147,46 @@ def example_floors(examples: Iterable[Path], repeat: int) -> dict[str, tuple[flo
 
     floors = {}
     for path in examples:
-        nb = prepared(path, "backprop")
-        bare = median(bare_execute(nb)[0] for _ in range(repeat))
-        tests = "import backprop_checks\nbackprop_checks.grade_all(globals())"
-        nb.cells.append(nbformat.v4.new_code_cell(tests))
-        tested = median(bare_execute(nb, files=[CHECKS])[0] for _ in range(repeat))
+        bare = median(bare_execute(prepared(path, "backprop"))[0] for _ in range(repeat))
+        tested = median(_tested_once(path) for _ in range(repeat))
         floors[path.name] = (bare, tested)
         print(f"floor {path.name}: {bare:.2f} s, with the tests {tested:.2f} s", file=sys.stderr)
     return floors
+
+
+def tested_notebook(path: Path) -> nbformat.NotebookNode:
+    """The prepared backprop notebook with bench/peers' port of its tests as a last cell."""
+    nb = prepared(path, "backprop")
+    tests = "import backprop_checks\nbackprop_checks.grade_all(globals())"
+    nb.cells.append(nbformat.v4.new_code_cell(tests))
+    return nb
+
+
+def _tested_once(path: Path) -> float:
+    return bare_execute(tested_notebook(path), files=[CHECKS])[0]
+
+
+def _ready(_: int) -> int:
+    return os.getpid()
+
+
+def tested_in_parallel(paths: list[Path], workers: int) -> float:
+    """Wall seconds to run every notebook and its tests in plain kernels, W at a time.
+
+    The floor a W-worker batch meets on this machine: what W plain kernels doing the same
+    work in parallel take, with no grader around them (two kernels on two busy cores do
+    not run quite twice as fast as one). The worker processes are started before the
+    clock does.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        list(pool.map(_ready, range(workers * 4)))  # every worker up and imported
+        started = time.perf_counter()
+        list(pool.map(_tested_once, paths))
+        return time.perf_counter() - started
 
 
 # -- memory --------------------------------------------------------------------------------------
