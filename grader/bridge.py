@@ -17,6 +17,7 @@ import json
 import queue
 import secrets
 import time
+from pathlib import Path
 from typing import Any
 
 from jupyter_client.blocking.client import BlockingKernelClient
@@ -32,6 +33,10 @@ __all__ = ["Bridge", "BridgeError", "KernelDied", "Ref", "RequestTimeout", "Stud
 INTERRUPT_GRACE_S = 5.0
 #: How long the first request waits for the kernel's channels to be ready.
 READY_TIMEOUT_S = 30.0
+#: A request larger than this (arrays sent in) goes to the kernel as a file in its work
+#: folder, not as a literal in the executed statement: IPython spends about 0.25 s per MB
+#: transforming and compiling a literal, reading a file takes milliseconds.
+INLINE_LIMIT = 64 * 1024
 
 
 class BridgeError(RuntimeError):
@@ -63,9 +68,13 @@ class ProtocolError(BridgeError):
 class Bridge:
     """Talks to one live kernel on behalf of the tests."""
 
-    def __init__(self, manager: Any, request_timeout: float = 60.0) -> None:
+    def __init__(
+        self, manager: Any, request_timeout: float = 60.0, spool: Path | None = None
+    ) -> None:
         self.manager = manager
         self.request_timeout = request_timeout
+        #: A folder the kernel reads at the same path (its work folder), for large requests.
+        self.spool = spool
         self.dead_reason: str | None = None
         self._client: BlockingKernelClient | None = None
         self._ready = False
@@ -129,7 +138,23 @@ class Bridge:
         self._ensure_ready()
         request_id = secrets.token_hex(8)
         payload = json.dumps({"id": request_id, "op": op, **fields}, allow_nan=False)
-        code = f'__import__("grader.probes.kernel", fromlist=["handle"]).handle({payload!r})'
+        spooled = None
+        if self.spool is not None and len(payload) > INLINE_LIMIT:
+            spooled = self.spool / f"request-{request_id}.json"
+            spooled.write_text(payload, encoding="utf-8")
+            spooled.chmod(0o644)  # a container's kernel runs as another user
+            call = f"handle_file({str(spooled)!r})"
+        else:
+            call = f"handle({payload!r})"
+        code = f'__import__("grader.probes.kernel", fromlist=["handle"]).{call}'
+        try:
+            return self._send(code, request_id, timeout)
+        finally:
+            if spooled is not None:
+                spooled.unlink(missing_ok=True)
+
+    def _send(self, code: str, request_id: str, timeout: float | None) -> Any:
+        """Execute one request statement and decode its reply (see :meth:`request`)."""
         replies: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
 

@@ -130,7 +130,9 @@ def run_notebook(
         resources={"metadata": {"path": str(session.workdir / "home")}},
     )
     with client.setup_kernel():
-        bridge = Bridge(session.manager, request_timeout=limits.request_timeout)
+        bridge = Bridge(
+            session.manager, request_timeout=limits.request_timeout, spool=session.workdir
+        )
         try:
             run = _execute_cells(client, nb, bridge, limits, on_cell)
             yield run

@@ -141,3 +141,17 @@ def test_readiness_is_quick_on_a_live_kernel_and_fails_fast_on_a_dead_one():
             assert time.monotonic() - started < 5, "a dead kernel is noticed, not waited out"
         finally:
             client.stop_channels()
+
+
+def test_a_large_request_goes_through_a_file_that_is_removed_afterwards():
+    import numpy as np
+
+    from grader.bridge import INLINE_LIMIT
+
+    big = np.arange(INLINE_LIMIT // 4, dtype=np.float64)  # about 2x the limit once encoded
+    cells = ["def total(a):\n    return float(a.sum())"]
+    with live_notebook(cells, FAST) as (nb, run):
+        assert nb.call("total", big) == float(big.sum())
+        assert nb.call("total", big[:10]) == 45.0  # a small one, inline
+        spool = run.bridge.spool
+        assert spool is not None and not list(spool.glob("request-*.json"))
