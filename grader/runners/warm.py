@@ -20,7 +20,7 @@ import logging
 import queue
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from grader import kernels
@@ -46,11 +46,10 @@ class WarmKernel:
     """A started kernel (and what it lives in), waiting for a session of kind ``key``."""
 
     key: str
-    box: Any
+    box: KernelBox
     #: The client that sent the imports, and that request's id: replied to = imported.
     client: Any = None
     imports_id: str | None = None
-    started: float = field(default_factory=time.monotonic)
 
 
 def start_imports(manager: Any, modules: tuple[str, ...]) -> tuple[Any, str | None]:
