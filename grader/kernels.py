@@ -89,9 +89,9 @@ async def wait_answering(client: Any, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while True:
         msg_id = client.kernel_info()
-        if await _reply_seen(client, msg_id, deadline) and await _status_seen(
-            client, msg_id, min(deadline, time.monotonic() + IOPUB_TRY_S)
-        ):
+        if await reply_arrives(
+            client, msg_id, min(deadline, time.monotonic() + 1.0)
+        ) and await _status_seen(client, msg_id, min(deadline, time.monotonic() + IOPUB_TRY_S)):
             return
         if not await client._async_is_alive():  # the same for blocking and async clients
             raise RuntimeError("the kernel died before answering")
@@ -99,9 +99,11 @@ async def wait_answering(client: Any, timeout: float) -> None:
             raise RuntimeError(f"the kernel did not answer within {timeout:g} s")
 
 
-async def _reply_seen(client: Any, msg_id: str, deadline: float) -> bool:
-    """Whether the shell reply to ``msg_id`` arrives (within a second, and the deadline)."""
-    end = min(deadline, time.monotonic() + 1.0)
+async def reply_arrives(client: Any, msg_id: str, end: float) -> bool:
+    """Whether the shell reply to ``msg_id`` arrives before ``end`` (a monotonic time).
+
+    Other replies on the way are dropped. Blocking or asynchronous client, as above.
+    """
     while (left := end - time.monotonic()) > 0:
         try:
             msg = await ensure_async(client.shell_channel.get_msg(timeout=left))

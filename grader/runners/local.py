@@ -279,8 +279,14 @@ class LocalRunner:
 
     def _kind(self, limits: Limits, env: dict[str, str], data: Path | None) -> str:
         """What a waiting kernel must match to serve a session: everything it was made with."""
-        made_with = [limits.model_dump(), sorted(env.items()), str(data), self.sandbox]
-        return json.dumps([*made_with, list(self.warm_imports)], default=str)
+        made_with = [
+            limits.model_dump(),
+            sorted(env.items()),
+            data,
+            self.sandbox,
+            self.warm_imports,
+        ]
+        return json.dumps(made_with, default=str)
 
     def _warm(
         self,

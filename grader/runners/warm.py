@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from jupyter_core.utils import run_sync
 
 from grader import kernels
 
@@ -77,16 +78,13 @@ def finish_imports(warm: WarmKernel, timeout: float = IMPORT_WAIT_S) -> bool:
     try:
         if msg_id is None:
             return True
+        arrives = run_sync(kernels.reply_arrives)
         deadline = time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                msg = client.get_shell_msg(timeout=min(left, 1.0))
-            except queue.Empty:
-                if not kernels.call(warm.box.manager, "is_alive"):
-                    return False
-                continue
-            if msg.get("parent_header", {}).get("msg_id") == msg_id:
+        while time.monotonic() < deadline:
+            if arrives(client, msg_id, min(deadline, time.monotonic() + 1.0)):
                 return True
+            if not kernels.call(warm.box.manager, "is_alive"):
+                return False
         return False
     finally:
         if client is not None:
