@@ -67,6 +67,97 @@ class Limits(Strict):
         return int(2 * self.notebook_timeout) + 30
 
 
+#: Instruction-set levels a kernel's numeric code may use: ``avx2`` pins every library to
+#: AVX2 code paths (every x86-64 grading machine since 2013 has them), ``avx512`` allows
+#: AVX-512 where the CPU has it, ``native`` leaves each library to pick.
+IsaLevel = Literal["avx2", "avx512", "native"]
+
+
+class Numerics(Strict):
+    """How the kernel computes: the same notebook gets the same numbers on any machine.
+
+    Floating-point results depend on the instruction set a library picks at run time
+    (AVX2 or AVX-512 kernels round differently), on how many threads split a reduction,
+    and on unseeded random generators. Grading fixes all three, so a verdict does not
+    depend on the CPU vendor or the core count (`docs/calibration.md`).
+    """
+
+    seed: int = Field(
+        0,
+        ge=0,
+        lt=2**31,
+        description="Seeds Python's `random`, NumPy, torch and TensorFlow before the first "
+        "cell, and `PYTHONHASHSEED` (set iteration order). A notebook that seeds itself "
+        "overrides it from that cell on.",
+    )
+    threads: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Threads of torch, TensorFlow, OpenMP, MKL and OpenBLAS in the kernel. "
+        "Fixed rather than the host's core count, since a reduction split over more threads "
+        "rounds differently; the Docker runner lowers it to its CPU quota.",
+    )
+    isa: IsaLevel = Field(
+        "avx2",
+        description="Instruction-set level of torch (`ATEN_CPU_CAPABILITY`), oneDNN "
+        "(`ONEDNN_MAX_CPU_ISA`), MKL (`MKL_CBWR`) and OpenBLAS (`OPENBLAS_CORETYPE`). "
+        "`avx2` gives the same numbers on every x86-64 machine; on a CPU without AVX2 the "
+        "libraries keep their own choice, and the report says so.",
+    )
+    tf_onednn: bool | None = Field(
+        None,
+        description="TensorFlow's oneDNN kernels (`TF_ENABLE_ONEDNN_OPTS`): on, off, or "
+        "TensorFlow's default (on for x86-64).",
+    )
+
+
+class InterfaceName(Strict):
+    """One name of a lab's declared interface: what tests may rely on, and nothing else."""
+
+    name: str = Field(pattern=r"^[A-Za-z_]\w*$", description="The Python name.")
+    signature: str = Field(
+        "", description="How it is called or what it holds, e.g. `train(X, Y, lr) -> losses`."
+    )
+    description: str = Field("", description="What it does, in the stub's words.")
+    default: Any = Field(
+        None,
+        description="Optional names only: the value tests use when the notebook does not "
+        "define or use the name (a hyperparameter the student hard-coded, say).",
+    )
+
+
+class Interface(Strict):
+    """The names a lab's tests may rely on (issue 16): required, or optional with a default.
+
+    A test that needs an optional name the notebook lacks uses the default and says so in
+    its detail, instead of failing; a missing required name fails, naming it.
+    """
+
+    required: list[InterfaceName] = Field(
+        default_factory=list, description="Names every submission must define."
+    )
+    optional: list[InterfaceName] = Field(
+        default_factory=list,
+        description="Names a submission may define; tests fall back to their `default`.",
+    )
+
+    def defaults(self) -> dict[str, Any]:
+        """Each optional name's default, for the tests (``nb.setting``)."""
+        return {entry.name: entry.default for entry in self.optional}
+
+    def names(self) -> list[str]:
+        return [entry.name for entry in [*self.required, *self.optional]]
+
+    @field_validator("optional")
+    @classmethod
+    def _distinct(cls, value: list[InterfaceName], info: Any) -> list[InterfaceName]:
+        required = {entry.name for entry in info.data.get("required", [])}
+        if both := required & {entry.name for entry in value}:
+            raise ValueError(f"{sorted(both)} cannot be both required and optional")
+        return value
+
+
 class AssignmentConfig(Strict):
     """The contents of ``assignments/<name>/assignment.yaml``."""
 
@@ -106,6 +197,16 @@ class AssignmentConfig(Strict):
     )
     limits: Limits = Field(
         Limits(), description="Resource limits of the kernel (the `Limits` table)."
+    )
+    interface: Interface = Field(
+        Interface(),
+        description="The names tests may rely on (the `Interface` table); the stub's first "
+        "markdown cell states the same.",
+    )
+    numerics: Numerics = Field(
+        Numerics(),
+        description="Seed, threads and instruction-set level of the kernel's numeric "
+        "libraries (the `Numerics` table).",
     )
     grading_parameters: dict[str, Any] = Field(
         default_factory=dict,

@@ -114,10 +114,13 @@ def run_notebook(
     session: KernelSession,
     limits: Limits,
     on_cell: Callable[[int, int], None] | None = None,
+    preamble: str | None = None,
 ) -> Iterator[NotebookRun]:
     """Run every code cell, then yield with the kernel still up for the tests.
 
     ``on_cell(done, total)`` is called after each code cell, for progress display.
+    ``preamble`` runs first as one silent execution (:func:`grader.numerics.preamble`:
+    seeds and thread counts): no execution count, no output, no name bound.
     """
     client = CappedClient(
         nb,
@@ -134,6 +137,8 @@ def run_notebook(
             session.manager, request_timeout=limits.request_timeout, spool=session.workdir
         )
         try:
+            if preamble:
+                _run_silently(client, preamble, limits.cell_timeout)
             run = _execute_cells(client, nb, bridge, limits, on_cell)
             yield run
         finally:
@@ -144,6 +149,17 @@ def run_notebook(
             if client.kc is not None:
                 client.kc.stop_channels()
                 client.kc = None
+
+
+def _run_silently(client: NotebookClient, code: str, timeout: float) -> bool:
+    """Execute ``code`` silently and wait for its reply; False if none came in time.
+
+    A preamble that does not answer is not the student's fault and stops nothing: the
+    cells still run, only without the seeds.
+    """
+    assert client.kc is not None
+    msg_id = client.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
+    return run_sync(kernels.reply_arrives)(client.kc, msg_id, time.monotonic() + timeout)
 
 
 def _execute_cells(

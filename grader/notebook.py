@@ -12,6 +12,7 @@ Grading parameters follow papermill's convention: the cell tagged
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 from pathlib import Path
@@ -109,3 +110,32 @@ def parameter_source(parameters: dict[str, Any]) -> str:
     lines = ["# Parameters injected by the grader"]
     lines += [f"{name} = {value!r}" for name, value in parameters.items()]
     return "\n".join(lines)
+
+
+def names_used(nb: nbformat.NotebookNode) -> set[str]:
+    """Every name the notebook's own code cells assign or read (the grader's cell excluded).
+
+    Tests use it to tell a hyperparameter the notebook really uses from one only the
+    grader's injected cell defined. Parsed, never run; a cell that does not parse (a
+    syntax error, IPython magics) is read line by line, so one bad line hides only itself.
+    """
+    found: set[str] = set()
+    for cell in nb.cells:
+        if cell.cell_type != "code" or INJECTED_TAG in cell.get("metadata", {}).get("tags", []):
+            continue
+        for tree in _parsed(cell.source):
+            found.update(n.id for n in ast.walk(tree) if isinstance(n, ast.Name))
+    return found
+
+
+def _parsed(source: str) -> list[ast.AST]:
+    try:
+        return [ast.parse(source)]
+    except (SyntaxError, ValueError):
+        trees = []
+        for line in source.splitlines():
+            try:
+                trees.append(ast.parse(line.strip()))
+            except (SyntaxError, ValueError):
+                continue
+        return trees

@@ -15,14 +15,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from grader import __version__, integrity
+from nbformat import NotebookNode
+
+from grader import __version__, integrity, numerics
 from grader.config import Limits
 from grader.course import Assignment
 from grader.errors import SubmissionError
 from grader.execute import CapturedFigure, run_notebook
-from grader.notebook import prepare, read_submission, sha256
+from grader.notebook import names_used, prepare, read_submission, sha256
 from grader.results import (
     Environment,
     Execution,
@@ -68,6 +70,7 @@ def grade(
     ]
     tier = data_tier(assignment)
     enforcement = runner.enforcement(limits)
+    settings, quota = assignment.config.numerics, enforcement.cpu_quota
     outcomes: list[TestOutcome] = []
     flags: list[str] = []
     limits_hit: list[str] = []
@@ -87,20 +90,26 @@ def grade(
         try:
             with (
                 runner.session(
-                    limits, kernel_env(tier), assignment.data_folder, submission=notebook
+                    limits,
+                    {**kernel_env(tier), **numerics.kernel_variables(settings, quota)},
+                    assignment.data_folder,
+                    submission=notebook,
                 ) as session,
                 run_notebook(
                     prepare(nb, assignment.config.grading_parameters),
                     session,
                     limits,
                     on_cell=on_cell,
+                    preamble=numerics.preamble(settings, assignment.config.framework, quota),
                 ) as run,
             ):
                 enforcement = session.enforcement
                 execution, figures = run.execution, run.figures
                 # The cells are done: a batch worker starts its next kernel while tests run.
                 session.prepare_next()
-                context = {"tier": tier, "gpu_available": enforcement.gpu_available, "mode": mode}
+                context = grading_context(
+                    assignment, nb, tier, gpu_available=enforcement.gpu_available, mode=mode
+                )
                 outcomes, tests_s = run_tests(files, run.bridge, context, assignment.tests_root)
                 flags = integrity.collect(nb, assignment.name, run.bridge)
                 limits_hit = explain_breaches(session.breaches(), limits, execution)
@@ -132,7 +141,9 @@ def grade(
         score=total_score(scored),
         criteria=scored,
         execution=execution,
-        environment=environment(enforcement),
+        environment=environment(
+            enforcement, numerics.describe(settings, assignment.config.framework, quota)
+        ),
         timings=Timings(
             total_s=round(time.monotonic() - started, 3),
             execute_s=execution.duration_s if execution else 0.0,
@@ -144,6 +155,25 @@ def grade(
         grading_error=grading_error,
     )
     return GradingRun(result, figures)
+
+
+def grading_context(
+    assignment: Assignment,
+    nb: NotebookNode,
+    tier: str | None,
+    *,
+    gpu_available: bool,
+    mode: Mode = "grade",
+) -> dict[str, Any]:
+    """What the tests' ``nb`` knows besides the kernel: tier, GPU, the declared interface,
+    and the names the notebook's own cells use (read from its source, here)."""
+    return {
+        "tier": tier,
+        "gpu_available": gpu_available,
+        "mode": mode,
+        "interface_defaults": assignment.config.interface.defaults(),
+        "notebook_names": frozenset(names_used(nb)),
+    }
 
 
 def explain_breaches(breaches: list[str], limits: Limits, execution: Execution | None) -> list[str]:
@@ -194,7 +224,7 @@ def _bytes_of(notebook: Path) -> bytes:
         return b""
 
 
-def environment(enforcement: Enforcement | None) -> Environment:
+def environment(enforcement: Enforcement | None, numerics_used: dict | None = None) -> Environment:
     """Versions and confinement of the grading environment, without importing frameworks."""
     packages = {}
     for name in PACKAGES:
@@ -218,6 +248,7 @@ def environment(enforcement: Enforcement | None) -> Environment:
         cpu_limit_s=enforcement.cpu_limit_s if enforcement else None,
         process_limit=enforcement.process_limit if enforcement else None,
         disk_limit_mb=enforcement.disk_limit_mb if enforcement else None,
+        numerics=numerics_used or {},
     )
 
 

@@ -81,6 +81,7 @@ class TestOutcome(Model):
     needs_gpu: bool = False
     not_run: bool = False
     measured: dict[str, Any] = Field(default_factory=dict)
+    notes: list[str] = Field(default_factory=list)
     duration_s: float = 0.0
 
 
@@ -214,6 +215,12 @@ class Environment(Model):
     cpu_limit_s: int | None = Field(None, description="The CPU-time limit enforced, in seconds.")
     process_limit: int | None = Field(None, description="The process and thread limit enforced.")
     disk_limit_mb: int | None = Field(None, description="The disk space limit enforced, in MiB.")
+    numerics: dict[str, Any] = Field(
+        default_factory=dict,
+        description="How the kernel computed: `seed`, `threads`, the instruction-set level "
+        "`isa` pinned (`native` where none was), the generators seeded, and the environment "
+        "`variables` set (`docs/calibration.md`).",
+    )
 
 
 class Timings(Model):

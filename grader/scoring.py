@@ -69,7 +69,8 @@ def score_criterion(
             detail=reason if reason.startswith("not run") else f"not run: {reason}",
         )
     failures = [o for o in own if o.outcome != "passed"]
-    detail = "; ".join(dict.fromkeys(o.message for o in failures if o.message))
+    notes = [note for o in own for note in o.notes]
+    detail = "; ".join(dict.fromkeys([*(o.message for o in failures if o.message), *notes]))
     if criterion.bands is not None:
         return _score_bands(criterion, base, measured, tier, failures, detail)
     if failures:
@@ -82,7 +83,11 @@ def score_criterion(
             detail=detail,
         )
     return CriterionResult(
-        **base, status="passed", points=criterion.points, feedback=criterion.feedback.passed
+        **base,
+        status="passed",
+        points=criterion.points,
+        feedback=criterion.feedback.passed,
+        detail=detail,
     )
 
 

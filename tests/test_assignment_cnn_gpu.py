@@ -1,7 +1,7 @@
 """What is particular to the `cnn_gpu` lab (seed 001 E9, device handling).
 
 The checks every assignment gets (files valid, stub generated, rubric complete, solution
-passes, stub fails, examples score as EXPECTED.md says) are in test_assignments_content.py.
+passes, stub fails, examples score as EXPECTED.yaml says) are in test_assignments_content.py.
 Here: the manual's 620,362 parameters are asserted and hold for the solution's network
 (and every near miss the feedback names is what its cause gives), the hidden tests'
 image transform is the notebook's, the accuracy band is the hidden pass mark and sits

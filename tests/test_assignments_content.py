@@ -4,13 +4,13 @@ Fast tests read the files: configs and rubrics validate, notebooks are valid and
 every rubric test exists and every test is in the rubric, every assert speaks to the
 student. Slow tests run the real thing: the solution passes every test in a sandboxed
 kernel, the stub fails every test that needs student code, and each example submission
-fails exactly the criteria its EXPECTED.md lists.
+fails what its EXPECTED.yaml says it must, nothing it cannot explain, and correct examples
+get full marks.
 """
 
 from __future__ import annotations
 
 import ast
-import re
 from pathlib import Path
 
 import nbformat
@@ -19,7 +19,9 @@ from course_files import ROOT, assignment_test_files, config, folder, read_noteb
 
 from grader import datasets
 from grader.course import find_course
+from grader.expectations import load_expectations
 from grader.notebook import prepare
+from grader.pipeline import grading_context
 from grader.rubric import defined_tests
 from grader.testing.live import live_notebook
 from grader.testing.plugin import run_tests
@@ -94,13 +96,19 @@ def test_every_assert_has_a_message_for_the_student(name):
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_examples_are_listed_in_expected(name):
     examples = folder_examples(name)
-    listed = expected_failures(name)
-    assert sorted(p.stem for p in examples) == sorted(listed)
-    criterion_ids = {c.id for c in rubric(name).criteria}
-    for stem, failing in listed.items():
-        assert failing <= criterion_ids, f"{stem}: unknown criteria {failing - criterion_ids}"
+    expected = load_expectations(folder_examples_dir(name))
+    assert sorted(p.stem for p in examples) == sorted(expected.examples)
+    criteria = rubric(name).criteria
+    criterion_ids = {c.id for c in criteria}
+    assert expected.full_marks == sum(c.points for c in criteria if not c.requires_gpu)
+    for stem, example in expected.examples.items():
+        named = set(example.must_fail) | set(example.may_also_fail)
+        assert named <= criterion_ids, f"{stem}: unknown criteria {named - criterion_ids}"
+        assert not set(example.must_fail) & set(example.may_also_fail), stem
         notebook = read_notebook(folder_examples_dir(name) / f"{stem}.ipynb")
         assert notebook.metadata["dlgrader"]["assignment"] == name
+    correct = [stem for stem, example in expected.examples.items() if example.correct]
+    assert correct, "every lab needs a correct example"
 
 
 def folder_examples_dir(name: str) -> Path:
@@ -111,34 +119,25 @@ def folder_examples(name: str) -> list[Path]:
     return sorted(folder_examples_dir(name).glob("*.ipynb"))
 
 
-def expected_rows(name: str) -> dict[str, tuple[float, set[str]]]:
-    """EXPECTED.md's table: ``| `file.ipynb` | score | `crit`, `crit` | why |`` per row."""
-    rows = {}
-    text = (folder_examples_dir(name) / "EXPECTED.md").read_text(encoding="utf-8")
-    for line in text.splitlines():
-        match = re.match(r"\|\s*`([\w-]+)\.ipynb`\s*\|\s*([\d.]+)\s*\|([^|]*)\|", line)
-        if match:
-            failing = set(re.findall(r"`(\w+)`", match.group(3)))
-            rows[match.group(1)] = (float(match.group(2)), failing)
-    return rows
-
-
-def expected_failures(name: str) -> dict[str, set[str]]:
-    return {stem: failing for stem, (_, failing) in expected_rows(name).items()}
-
-
 # -- slow: real kernels -------------------------------------------------------------------
 
 
 def run_assignment_tests(name: str, notebook_path: Path):
     """Execute a notebook as grading does (parameters injected) and run every test file."""
     cfg = config(name)
-    notebook = prepare(read_notebook(notebook_path), cfg.grading_parameters)
-    context = {"tier": datasets.tier(cfg.dataset) if cfg.dataset else "offline"}
-    context["gpu_available"] = False
+    original = read_notebook(notebook_path)
+    notebook = prepare(original, cfg.grading_parameters)
+    tier = datasets.tier(cfg.dataset) if cfg.dataset else "offline"
+    assignment = find_course(ROOT).assignment(name)
+    context = grading_context(assignment, original, tier, gpu_available=False)
     data = folder(name) / "data"
     with live_notebook(
-        notebook, limits=cfg.limits, context=context, data=data if data.is_dir() else None
+        notebook,
+        limits=cfg.limits,
+        context=context,
+        data=data if data.is_dir() else None,
+        numerics=cfg.numerics,
+        framework=cfg.framework,
     ) as (_nb, run):
         outcomes, _ = run_tests(
             assignment_test_files(name), run.bridge, context, folder(name) / "tests"
@@ -180,15 +179,16 @@ def test_stub_fails_every_student_code_test(name):
     "name, example",
     [(name, path.stem) for name in ASSIGNMENTS for path in folder_examples(name)],
 )
-def test_example_fails_exactly_the_expected_criteria(name, example):
+def test_example_gets_its_expected_verdict(name, example):
     from grader.pipeline import grade
 
     assignment = find_course(ROOT).assignment(name)
     result = grade(assignment, folder_examples_dir(name) / f"{example}.ipynb").result
     assert result.grading_error is None, result.grading_error
-    not_full = {c.id for c in result.criteria if c.status not in ("passed", "needs_gpu", "pending")}
-    details = {c.id: c.detail for c in result.criteria if c.id in not_full}
-    score, failing = expected_rows(name)[example]
-    assert not_full == failing, details
-    # EXPECTED.md gives the score without GPU criteria, so it holds on any machine.
-    assert sum(c.points for c in result.criteria if not c.requires_gpu) == score, details
+    failing = {c.id for c in result.criteria if c.status not in ("passed", "needs_gpu", "pending")}
+    details = {c.id: c.detail for c in result.criteria if c.id in failing}
+    expected = load_expectations(folder_examples_dir(name))
+    # Points without GPU criteria, so the expectation holds on any machine.
+    score = sum(c.points for c in result.criteria if not c.requires_gpu)
+    problems = expected.examples[example].problems(failing, score, expected.full_marks)
+    assert not problems, (problems, details)

@@ -1,7 +1,7 @@
 """What is particular to the NumPy labs `neurons` and `optimizers`.
 
 The checks every assignment gets (files valid, stub generated, rubric complete, solution
-passes, stub fails, examples score as EXPECTED.md says) are in test_assignments_content.py.
+passes, stub fails, examples score as EXPECTED.yaml says) are in test_assignments_content.py.
 Here: the hidden tests' reference implementations reproduce the numbers the curriculum
 records for the seed manuals, their comparison catches a wrong answer, and the neuron data
 sets are what the tests claim.

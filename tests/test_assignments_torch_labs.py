@@ -1,7 +1,7 @@
 """What is particular to the PyTorch labs `regression_torch` and `rnn_lstm`.
 
 The checks every assignment gets (files valid, stub generated, rubric complete, solution
-passes, stub fails, examples score as EXPECTED.md says) are in test_assignments_content.py.
+passes, stub fails, examples score as EXPECTED.yaml says) are in test_assignments_content.py.
 Here: the solutions plot their loss, the bands match the hidden pass marks, the data the
 hidden tests build has the curriculum's shapes and baselines, and deliberately wrong
 notebooks fail the checks the examples do not exercise.

@@ -37,6 +37,8 @@ class Notebook:
         self.context = context
         #: Values this test measured; they go into the results and the rubric's bands.
         self.measured: dict[str, Any] = {}
+        #: What the student should know even when the test passes (a default used).
+        self.notes: list[str] = []
 
     @classmethod
     def local(cls, context: dict[str, Any] | None = None, request_timeout: float = 0) -> Notebook:
@@ -106,7 +108,44 @@ class Notebook:
         """Run a measurement from the probe library inside the kernel."""
         return self._guard(self._bridge.probe, name, timeout=timeout, **kwargs)
 
+    def uses(self, name: str) -> bool:
+        """Whether the notebook's own cells assign or read ``name`` (from its source).
+
+        False for a name only the grader's injected parameters cell defines: a notebook
+        that hard-codes ``range(3)`` does not use an injected ``EPOCHS``. Without the
+        source (an in-notebook check), whether the name exists.
+        """
+        names = self.context.get("notebook_names")
+        if names is None:
+            return self.exists(name)
+        return name in names
+
+    def setting(self, name: str) -> Any:
+        """The value of an optional interface name as the notebook really uses it.
+
+        The notebook's own value when its cells use ``name``; otherwise the lab's declared
+        default (``interface.optional`` in assignment.yaml), with a note in the detail. A
+        name the lab does not declare optional is read like :meth:`get`.
+        """
+        defaults = self.context.get("interface_defaults") or {}
+        if name not in defaults or (self.uses(name) and self.exists(name)):
+            return self.get(name)
+        value = defaults[name]
+        self.note(
+            f"your notebook does not use {name}; the lab's default {name} = {value!r} was used"
+        )
+        return value
+
+    def call_keep(self, target: str | Ref, /, *args: Any, **kwargs: Any) -> Ref:
+        """Call a notebook function and keep its result in the kernel (a tensor, say)."""
+        return self._guard(self._bridge.call_with, target, args, kwargs, "ref")
+
     # -- what a test reports -----------------------------------------------------
+
+    def note(self, text: str) -> None:
+        """Tell the student something in the criterion's detail, pass or fail."""
+        if text not in self.notes:
+            self.notes.append(text)
 
     def record(self, key: str, value: Any) -> Any:
         """Keep a measured value for the report, and for the rubric's bands."""

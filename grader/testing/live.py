@@ -13,7 +13,8 @@ from typing import Any
 
 import nbformat
 
-from grader.config import Limits
+from grader import numerics as numerics_
+from grader.config import Framework, Limits, Numerics
 from grader.execute import NotebookRun, run_notebook
 from grader.runners.local import LocalRunner
 from grader.testing.fixture import Notebook
@@ -29,15 +30,20 @@ def live_notebook(
     limits: Limits | None = None,
     context: dict[str, Any] | None = None,
     data: Path | None = None,
+    numerics: Numerics | None = None,
+    framework: Framework = "numpy",
 ) -> Iterator[tuple[Notebook, NotebookRun]]:
     """Run ``cells`` in a sandboxed kernel; yield the test-side ``nb`` and the run record.
 
     ``data``: a folder the kernel finds at ``data/`` (an assignment's data files).
+    ``numerics`` (default: an assignment's defaults) pins seeds, threads and instruction
+    set as grading does; ``framework`` says which frameworks to seed.
     """
     nb = cells if isinstance(cells, nbformat.NotebookNode) else notebook_from_cells(cells)
     limits = limits or Limits(cell_timeout=120, request_timeout=60)
+    settings = numerics or Numerics()
     with (
-        LocalRunner().session(limits, data=data) as session,
-        run_notebook(nb, session, limits) as run,
+        LocalRunner().session(limits, numerics_.kernel_variables(settings), data=data) as session,
+        run_notebook(nb, session, limits, preamble=numerics_.preamble(settings, framework)) as run,
     ):
         yield Notebook(run.bridge, context or {}), run

@@ -41,11 +41,13 @@ class GraderPlugin:
         self.base = base
         self.outcomes: dict[str, TestOutcome] = {}
         self._measured: dict[str, dict[str, Any]] = {}
+        self._notes: dict[str, list[str]] = {}
 
     @pytest.fixture
     def nb(self, request: pytest.FixtureRequest) -> Notebook:
         notebook = Notebook(self.bridge, self.context)
         self._measured[request.node.nodeid] = notebook.measured
+        self._notes[request.node.nodeid] = notebook.notes
         return notebook
 
     @pytest.hookimpl(hookwrapper=True)
@@ -79,6 +81,7 @@ class GraderPlugin:
             needs_gpu=kind == "needs_gpu",
             not_run=kind == "not_run",
             measured=dict(self._measured.get(report.nodeid, {})),
+            notes=list(self._notes.get(report.nodeid, [])),
             duration_s=round(report.duration, 4),
         )
 
