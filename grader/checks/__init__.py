@@ -42,11 +42,13 @@ from grader.checks.models import (
     output_shapes,
     param_counts,
 )
+from grader.checks.outputs import are_probabilities, expect_logits, loop_model, model_outputs
 from grader.checks.predictions import (
     accuracy,
     accuracy_of,
     expect_accuracy_at_least,
     expect_reported_accuracy,
+    expect_same_preparation,
     predict_classes,
 )
 from grader.checks.seeding import (
@@ -78,7 +80,11 @@ __all__ = [
     "accuracy",
     "accuracy_of",
     "autograd_check",
+    "are_probabilities",
     "expect_accuracy_at_least",
+    "expect_logits",
+    "loop_model",
+    "model_outputs",
     "expect_analytic_backward",
     "expect_batches_on",
     "expect_batches_on_model_device",
@@ -95,6 +101,7 @@ __all__ = [
     "expect_param_count",
     "expect_repeatable",
     "expect_reported_accuracy",
+    "expect_same_preparation",
     "expect_same_draws",
     "expect_step_ran",
     "expect_trainable_counts",

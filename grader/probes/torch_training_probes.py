@@ -250,3 +250,29 @@ def jacobians(function: Any, inputs: Sequence[Any], eps: float = 1e-6) -> dict[s
         "output_dtype": str(output.dtype).removeprefix("torch."),
         "output_requires_grad": bool(output.requires_grad),
     }
+
+
+@probe("torch.reference_lenet5")
+def reference_lenet5(num_classes: int = 10, seed: int = 0) -> torch.nn.Module:
+    """The grader's own LeNet-5 (3x32x32 -> logits), seeded.
+
+    A loop criterion tests the student's loop on it when the student's own network
+    cannot serve (it returns probabilities, say), so the loop is judged on its own and
+    the network's mistake is charged to the network's criterion alone.
+    """
+    _seed_all(seed)
+    nn = torch.nn
+    return nn.Sequential(
+        nn.Conv2d(3, 6, 5),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(400, 120),
+        nn.ReLU(),
+        nn.Linear(120, 84),
+        nn.ReLU(),
+        nn.Linear(84, num_classes),
+    )

@@ -29,6 +29,7 @@ from grader.checks import (
     predict_classes,
     train_losses,
 )
+from grader.testing.fixture import Notebook
 
 CELLS = [
     """
@@ -341,6 +342,16 @@ def test_training_must_lower_the_loss_and_both_values_are_recorded(nb):
         expect_training_lowers_loss(
             nb, stuck, x, y, run(stuck, "train_one_epoch_without_step"), min_relative_drop=0.1
         )
+
+
+def test_epoch_history_takes_a_notebook_without_epochs_at_its_word(nb):
+    # The notebook's own cells never use EPOCHS (only the grader's injected cell does).
+    own_count = Notebook(nb._bridge, {"notebook_names": frozenset({"short_history"})})
+    assert epoch_history(own_count, "short_history") == [1.2, 0.9]
+    assert "sets its own epoch count" in own_count.notes[0]
+    uses_epochs = Notebook(nb._bridge, {"notebook_names": frozenset({"EPOCHS", "history"})})
+    with pytest.raises(AssertionError, match="has 2 entries but EPOCHS is 3"):
+        epoch_history(uses_epochs, "short_history")
 
 
 def test_epoch_history_names_what_is_wrong(nb):

@@ -39,9 +39,17 @@ def student_device(nb):
         return "cpu"
 
 
+#: A batch the loop tests show the student's network first, to see what it returns.
+PROBE_BATCH = np.random.default_rng(11).uniform(0, 1, size=(4, 3, 32, 32))
+
+
 def fresh_model(nb, seed: int, device):
+    """A fresh seeded LeNet5: the student's, or the grader's own when the student's
+    returns probabilities (that mistake is the output criterion's, not the loop's)."""
     checks.seed_everything(nb, seed)
-    model = nb.new("LeNet5")
+    model = checks.loop_model(
+        nb, nb.new("LeNet5"), PROBE_BATCH, name="LeNet5", reference="torch.reference_lenet5"
+    )
     nb.method(model, "to", device)
     return model
 

@@ -7,7 +7,12 @@ accuracy of your trained model on images you never see.
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from grader import checks
+from grader.datasets import load_cifar10
 
 LENET5_PARAMS = 62_006
 #: Wrong totals we know the cause of, phrased to follow "... is what you get with".
@@ -24,11 +29,33 @@ def test_parameter_count(nb):
     checks.expect_param_count(counts, LENET5_PARAMS, NEAR_MISSES)
 
 
+#: Images the public preparation check measures the trained model on (a public seed).
+PUBLIC_IMAGES, PUBLIC_SEED = 300, 77
+
+
 def test_output_shape(nb):
-    shapes = checks.output_shapes(
-        nb, nb.new("LeNet5"), [(1, 3, 32, 32), (5, 3, 32, 32), (64, 3, 32, 32)]
-    )
+    model = nb.new("LeNet5")
+    shapes = checks.output_shapes(nb, model, [(1, 3, 32, 32), (5, 3, 32, 32), (64, 3, 32, 32)])
     checks.expect_output_shapes(shapes, lambda shape: (shape[0], 10))
+    images = np.random.default_rng(PUBLIC_SEED).uniform(0, 1, size=(8, 3, 32, 32))
+    checks.expect_logits(
+        checks.model_outputs(nb, model, images), model="LeNet5", loss="nn.CrossEntropyLoss"
+    )
+
+
+def test_input_preparation(nb):
+    """Warns before submission when the trained model only works on the notebook's own
+    preparation of its inputs (the hidden accuracy test measures new images)."""
+    assert nb.exists("model"), "the notebook has no trained `model`: run the training cell"
+    images = load_cifar10(n_train=0, n_test=PUBLIC_IMAGES, seed=PUBLIC_SEED, tier=nb.tier)
+    value = checks.accuracy(nb, "model", images.x_test, images.y_test)
+    own = nb.get("test_accuracy") if nb.exists("test_accuracy") else None
+    if type(own) not in (int, float) or not math.isfinite(own):
+        nb.note("no `test_accuracy` to compare with: only checked that `model` runs on the images")
+        return
+    checks.expect_same_preparation(
+        value, own, inputs=f"{PUBLIC_IMAGES} images as load_cifar10 gives them"
+    )
 
 
 def test_get_device(nb):
