@@ -158,6 +158,28 @@ class Interface(Strict):
         return value
 
 
+class Recovery(Strict):
+    """What grading does when a cell kills the kernel or will not stop when interrupted.
+
+    A person grading by hand would run the notebook again without that cell: the
+    functions defined before it are still the student's work. The replays are bounded,
+    so a notebook that kills every kernel costs bounded time.
+    """
+
+    replays: int = Field(
+        2,
+        ge=0,
+        le=2,
+        description="Fresh kernels to run the notebook again in, each time without the cell "
+        "that stopped the last one (0 turns recovery off).",
+    )
+    after_fatal_cell: Literal["run", "skip"] = Field(
+        "run",
+        description="Whether a replay runs the cells after the skipped one (`run`) or leaves "
+        "them out too (`skip`).",
+    )
+
+
 class AssignmentConfig(Strict):
     """The contents of ``assignments/<name>/assignment.yaml``."""
 
@@ -202,6 +224,11 @@ class AssignmentConfig(Strict):
         Interface(),
         description="The names tests may rely on (the `Interface` table); the stub's first "
         "markdown cell states the same.",
+    )
+    recovery: Recovery = Field(
+        Recovery(),
+        description="Running the notebook again without a cell that killed the kernel (the "
+        "`Recovery` table).",
     )
     numerics: Numerics = Field(
         Numerics(),

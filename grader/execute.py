@@ -106,6 +106,9 @@ class NotebookRun:
     execution: Execution
     bridge: Bridge
     figures: list[CapturedFigure] = field(default_factory=list)
+    #: The cell that killed the kernel or would not stop when interrupted: a replay
+    #: without it can recover the cells before it (not set for the notebook's time limit).
+    fatal_cell: int | None = None
 
 
 @contextmanager
@@ -171,6 +174,7 @@ def _execute_cells(
     figures: list[CapturedFigure] = []
     stopped_at: int | None = None
     reason: str | None = None
+    fatal: int | None = None
     cells_run = 0
     code_cells = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     for index, cell in code_cells:
@@ -189,6 +193,7 @@ def _execute_cells(
             cells_run += 1
             errors.append(_timeout_error(cell, number, client.timeout))
             if not _recover(bridge):
+                fatal = number
                 stopped_at, reason = (
                     number,
                     (
@@ -200,6 +205,7 @@ def _execute_cells(
             continue
         except DeadKernelError:
             cells_run += 1
+            fatal = number
             stopped_at, reason = number, f"the kernel died while running cell {number}"
             break
         cells_run += 1
@@ -210,6 +216,7 @@ def _execute_cells(
         figures.extend(_figures(cell, number, room=MAX_FIGURES - len(figures)))
     if stopped_at is None and not bridge.alive():
         stopped_at, reason = code_cells[-1][0] + 1 if code_cells else 0, "the kernel stopped"
+        fatal = stopped_at or None
     if stopped_at is not None:
         bridge.mark_dead(f"the kernel stopped at cell {stopped_at}: {reason}")
     execution = Execution(
@@ -220,7 +227,7 @@ def _execute_cells(
         stop_reason=reason,
         errors=errors,
     )
-    return NotebookRun(execution=execution, bridge=bridge, figures=figures)
+    return NotebookRun(execution=execution, bridge=bridge, figures=figures, fatal_cell=fatal)
 
 
 def _recover(bridge: Bridge) -> bool:

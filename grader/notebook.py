@@ -139,3 +139,19 @@ def _parsed(source: str) -> list[ast.AST]:
             except (SyntaxError, ValueError):
                 continue
         return trees
+
+
+#: What a skipped cell's source becomes: a comment, so cell numbers stay as the student's.
+SKIPPED_SOURCE = "# dlgrader: cell {number} skipped when the notebook was run again ({why})"
+
+
+def skip_cells(nb: nbformat.NotebookNode, number: int, after: str) -> nbformat.NotebookNode:
+    """A copy of ``nb`` with cell ``number`` (1-based) emptied, and those after it if
+    ``after`` is ``"skip"``: for a replay after that cell killed the kernel."""
+    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
+    for index, cell in enumerate(nb.cells, start=1):
+        if cell.cell_type != "code" or index < number or (index > number and after != "skip"):
+            continue
+        why = "it stopped the kernel" if index == number else f"it follows cell {number}"
+        cell.source = SKIPPED_SOURCE.format(number=index, why=why)
+    return nb

@@ -24,12 +24,13 @@ from grader.config import Limits
 from grader.course import Assignment
 from grader.errors import SubmissionError
 from grader.execute import CapturedFigure, run_notebook
-from grader.notebook import names_used, prepare, read_submission, sha256
+from grader.notebook import names_used, prepare, read_submission, sha256, skip_cells
 from grader.results import (
     Environment,
     Execution,
     Figure,
     GradingResult,
+    SkippedCell,
     Submission,
     TestOutcome,
     Timings,
@@ -87,32 +88,46 @@ def grade(
         files = sorted(
             {assignment.tests_root / t.partition("::")[0] for c in criteria for t in c.tests}
         )
+        prepared = prepare(nb, assignment.config.grading_parameters)
+        recovery = assignment.config.recovery
+        skipped: list[SkippedCell] = []
         try:
-            with (
-                runner.session(
-                    limits,
-                    {**kernel_env(tier), **numerics.kernel_variables(settings, quota)},
-                    assignment.data_folder,
-                    submission=notebook,
-                ) as session,
-                run_notebook(
-                    prepare(nb, assignment.config.grading_parameters),
-                    session,
-                    limits,
-                    on_cell=on_cell,
-                    preamble=numerics.preamble(settings, assignment.config.framework, quota),
-                ) as run,
-            ):
-                enforcement = session.enforcement
-                execution, figures = run.execution, run.figures
-                # The cells are done: a batch worker starts its next kernel while tests run.
-                session.prepare_next()
-                context = grading_context(
-                    assignment, nb, tier, gpu_available=enforcement.gpu_available, mode=mode
-                )
-                outcomes, tests_s = run_tests(files, run.bridge, context, assignment.tests_root)
-                flags = integrity.collect(nb, assignment.name, run.bridge)
-                limits_hit = explain_breaches(session.breaches(), limits, execution)
+            for replay in range(recovery.replays + 1):
+                with (
+                    runner.session(
+                        limits,
+                        {**kernel_env(tier), **numerics.kernel_variables(settings, quota)},
+                        assignment.data_folder,
+                        submission=notebook,
+                    ) as session,
+                    run_notebook(
+                        prepared,
+                        session,
+                        limits,
+                        on_cell=on_cell,
+                        preamble=numerics.preamble(settings, assignment.config.framework, quota),
+                    ) as run,
+                ):
+                    enforcement = session.enforcement
+                    execution, figures = run.execution, run.figures
+                    execution.skipped_cells = list(skipped)
+                    if run.fatal_cell is not None and replay < recovery.replays:
+                        # A cell killed the kernel or would not stop: run the notebook again
+                        # in a fresh kernel without it, so the cells before it still count.
+                        skipped.append(
+                            SkippedCell(cell=run.fatal_cell, reason=execution.stop_reason or "")
+                        )
+                        prepared = skip_cells(prepared, run.fatal_cell, recovery.after_fatal_cell)
+                        continue
+                    # The cells are done: a batch worker starts its next kernel while tests run.
+                    session.prepare_next()
+                    context = grading_context(
+                        assignment, nb, tier, gpu_available=enforcement.gpu_available, mode=mode
+                    )
+                    outcomes, tests_s = run_tests(files, run.bridge, context, assignment.tests_root)
+                    flags = integrity.collect(nb, assignment.name, run.bridge)
+                    limits_hit = explain_breaches(session.breaches(), limits, execution)
+                    break
         except Exception as exc:  # noqa: BLE001 - the kernel could not start or be driven
             grading_error = f"the notebook could not be run: {type(exc).__name__}: {exc}"[:1000]
 

@@ -49,6 +49,13 @@ class Figure(Model):
     height: int = Field(description="Height in pixels.")
 
 
+class SkippedCell(Model):
+    """A cell left out when the notebook was run again, and why."""
+
+    cell: int = Field(description="The cell's number (1-based, as the report numbers cells).")
+    reason: str = Field(description="What it did: killed the kernel, or would not stop.")
+
+
 class Execution(Model):
     cells_total: int = Field(description="Code cells in the notebook.")
     cells_run: int = Field(description="Code cells that ran.")
@@ -63,6 +70,11 @@ class Execution(Model):
         default_factory=list, description="Every cell that raised, in order."
     )
     figures: list[Figure] = Field(default_factory=list, description="Images the notebook drew.")
+    skipped_cells: list[SkippedCell] = Field(
+        default_factory=list,
+        description="Cells left out of a replay: each killed the kernel or would not stop, so "
+        "the notebook ran again in a fresh kernel without it (`recovery` in assignment.yaml).",
+    )
 
     @property
     def kernel_alive(self) -> bool:

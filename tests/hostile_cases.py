@@ -150,7 +150,7 @@ CASES: list[Case] = [
     Case(
         "ignores_interrupts",
         "SIGINT ignored, then an endless loop",
-        Verdict(0, r"cell 5 ran past 3 s and did not stop when interrupted", stopped=True),
+        Verdict(FULL, r"cell 5 was skipped: cell 5 ran past 3 s and did not stop", stopped=False),
         before_estimate=True,
         cells=(
             "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass",
@@ -224,9 +224,22 @@ CASES: list[Case] = [
     Case(
         "os_exit",
         "os._exit(0) before the last cell",
-        Verdict(0, r"the kernel died while running cell 5", stopped=True),
+        Verdict(FULL, r"cell 5 was skipped: the kernel died while running cell 5", stopped=False),
         before_estimate=True,
         cells=("import os\nos._exit(0)",),
+    ),
+    Case(
+        "os_exit_in_last_cell",
+        "os._exit(0) in the last cell, after every definition",
+        Verdict(FULL, r"cell 6 was skipped: the kernel died while running cell 6", stopped=False),
+        cells=("import os\nos._exit(0)",),
+    ),
+    Case(
+        "three_fatal_cells",
+        "three cells that each kill the kernel: more than the two replays",
+        Verdict(0, r"the kernel died while running cell 7", stopped=True),
+        before_estimate=True,
+        cells=("import os\nos._exit(0)", "import os\nos._exit(1)", "import os\nos._exit(2)"),
     ),
     Case(
         "sys_exit",
@@ -237,14 +250,14 @@ CASES: list[Case] = [
     Case(
         "segfault",
         "a segfault through ctypes",
-        Verdict(0, r"the kernel died while running cell 5", stopped=True),
+        Verdict(FULL, r"cell 5 was skipped: the kernel died while running cell 5", stopped=False),
         before_estimate=True,
         cells=("import ctypes\nctypes.string_at(0)",),
     ),
     Case(
         "kills_process_group",
         "os.killpg(0, SIGKILL)",
-        Verdict(0, r"the kernel died while running cell 5", stopped=True),
+        Verdict(FULL, r"cell 5 was skipped: the kernel died while running cell 5", stopped=False),
         before_estimate=True,
         cells=("import os, signal\nos.killpg(0, signal.SIGKILL)",),
     ),
@@ -258,7 +271,7 @@ CASES: list[Case] = [
     Case(
         "deep_recursion",
         "unbounded recursion with the limit lifted",
-        Verdict(0, r"kernel died while running cell 5|did not stop when interrupted", stopped=True),
+        Verdict(FULL, r"cell 5 was skipped: (the kernel died|.*did not stop)", stopped=False),
         before_estimate=True,
         cells=(
             "import sys\nsys.setrecursionlimit(10**7)\ndef down(n):\n    return down(n + 1) + 1\ndown(0)",

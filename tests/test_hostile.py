@@ -86,6 +86,7 @@ def student_text(result: GradingResult) -> str:
     parts = [result.grading_error or "", *result.warnings]
     if result.execution:
         parts.append(result.execution.stop_reason or "")
+        parts += [f"cell {c.cell} was skipped: {c.reason}" for c in result.execution.skipped_cells]
         parts += [f"{e.ename}: {e.evalue}" for e in result.execution.errors]
     parts += [f"{c.feedback} {c.detail}" for c in result.criteria]
     return "\n".join(parts)

@@ -6,7 +6,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.course import find_course
+from grader.config import Recovery
+from grader.course import Assignment, find_course
 from grader.pipeline import grade, write_outputs
 from grader.results import GradingResult, json_schema
 
@@ -111,9 +112,36 @@ def test_planted_conftest_and_results_file_change_nothing(toy, tmp_path):
     assert result.score.points < 9
 
 
+def without_recovery(assignment: Assignment) -> Assignment:
+    config = assignment.config.model_copy(update={"recovery": Recovery(replays=0)})
+    return Assignment(course=assignment.course, config=config, folder=assignment.folder)
+
+
+def test_a_cell_that_kills_the_kernel_costs_only_itself(toy, tmp_path):
+    dying = with_cells(tmp_path, "import os\nos._exit(3)", "after_the_fatal_cell = 1")
+    result = grade(toy, dying).result
+    assert set(statuses(result).values()) <= {"passed", "needs_gpu"}
+    assert result.execution.stopped_at_cell is None
+    [skipped] = result.execution.skipped_cells
+    assert skipped.cell == 6 and "kernel died while running cell 6" in skipped.reason
+    reports = write_outputs(grade(toy, dying), tmp_path / "out")
+    assert "Cell 6 was skipped" in reports["html"].read_text()
+
+
+def test_recovery_can_leave_out_the_cells_after_the_fatal_one(toy, tmp_path):
+    from grader.notebook import skip_cells
+
+    notebook = nbformat.read(with_cells(tmp_path, "import os\nos._exit(3)", "x = 1"), as_version=4)
+    kept = skip_cells(notebook, 5, "run")
+    assert "skipped" in kept.cells[4].source and kept.cells[5].source == "x = 1"
+    dropped = skip_cells(notebook, 5, "skip")
+    assert "it follows cell 5" in dropped.cells[5].source
+    assert len(dropped.cells) == len(notebook.cells)  # numbering stays the student's
+
+
 def test_kernel_death_marks_remaining_criteria_not_run(toy, tmp_path):
     dying = with_cells(tmp_path, "import os\nos._exit(3)")
-    result = grade(toy, dying).result
+    result = grade(without_recovery(toy), dying).result
     assert set(statuses(result).values()) <= {"not_run", "needs_gpu"}
     assert "cell" in result.criteria[0].detail and result.execution.stopped_at_cell is not None
     assert result.grading_error is None

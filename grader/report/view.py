@@ -128,6 +128,7 @@ class ReportView:
     execution_time: str
     stopped_at_cell: int | None
     stop_reason: str
+    skipped_cells: list[tuple[int, str]]
     errors: list[ErrorView]
     figures: list[FigureView]
     warnings: list[str]
@@ -162,6 +163,9 @@ def build_view(result: GradingResult, view: View) -> ReportView:
         execution_time=seconds(execution.duration_s) if execution else "",
         stopped_at_cell=execution.stopped_at_cell if execution else None,
         stop_reason=clean_text(execution.stop_reason or "") if execution else "",
+        skipped_cells=[(c.cell, clean_text(c.reason)) for c in execution.skipped_cells]
+        if execution
+        else [],
         errors=[_error(e) for e in execution.errors] if execution else [],
         figures=[_figure(f) for f in execution.figures] if execution else [],
         warnings=[clean_text(w) for w in result.warnings],
