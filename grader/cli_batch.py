@@ -102,9 +102,11 @@ def batch_command(
             Roster.read(roster) if roster else None,
             regrade,
         )
+        unusable = sum(1 for s in batch.submissions if s.problem)
         console.print(
-            f"{len(batch.submissions)} submission(s): {len(batch.to_grade)} to grade, "
-            f"{len(batch.skipped)} already in the gradebook"
+            f"{len(batch.submissions)} file(s) in, one row each: {len(batch.to_grade)} to grade"
+            + (f" ({unusable} not gradable, with the reason)" if unusable else "")
+            + f", {len(batch.skipped)} already in the gradebook"
         )
         if batch.to_grade:
             _grade(assignment, batch, gradebook, out, workers, scheduler, sandbox, runner)
@@ -186,6 +188,8 @@ def _summary(gradebook: Gradebook, assignment: str, out: Path) -> None:
         table.add_column(column)
     for attempt, result in final:
         note = attempt.grading_error or ("flagged for review" if attempt.flagged else "")
+        if result.not_gradable:
+            note = f"not gradable: {note}"
         if not note and result.score.pending_manual_points:
             note = f"{result.score.pending_manual_points:g} points await a mark"
         table.add_row(

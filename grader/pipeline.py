@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.metadata
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,8 +59,16 @@ def grade(
     mode: Mode = "grade",
     runner: Runner | None = None,
     on_cell: Callable[[int, int], None] | None = None,
+    problem: str | None = None,
+    notes: Sequence[str] = (),
 ) -> GradingRun:
-    """Grade ``notebook`` against ``assignment``; never raises for the submission's faults."""
+    """Grade ``notebook`` against ``assignment``; never raises for the submission's faults.
+
+    ``problem`` says why the file cannot be graded at all (not a notebook, an archive that
+    cannot be unpacked safely): the result is then a zero row marked not gradable, with
+    that reason, and no kernel starts. ``notes`` go into the report's warnings (what
+    unpacking the student's archive left out).
+    """
     started = time.monotonic()
     runner = runner or LocalRunner()
     limits = assignment.config.limits
@@ -79,6 +87,8 @@ def grade(
     figures: list[CapturedFigure] = []
     tests_s = 0.0
     try:
+        if problem is not None:
+            raise SubmissionError(f"{notebook.name}: {problem}")
         nb, raw = read_submission(notebook)
         grading_error = None
     except SubmissionError as exc:
@@ -164,7 +174,8 @@ def grade(
             execute_s=execution.duration_s if execution else 0.0,
             tests_s=round(tests_s, 3),
         ),
-        warnings=(list(enforcement.warnings) if enforcement else []) + limits_hit,
+        warnings=(list(enforcement.warnings) if enforcement else []) + limits_hit + list(notes),
+        not_gradable=nb is None,
         flags=flags,
         viva_questions=assignment.config.viva_questions,
         grading_error=grading_error,

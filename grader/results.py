@@ -288,6 +288,12 @@ class GradingResult(Model):
     grading_error: str | None = Field(
         None, description="Why grading could not finish; the criteria say what was not run."
     )
+    not_gradable: bool = Field(
+        False,
+        description="The file itself cannot be graded (not a notebook, unreadable, an archive "
+        "that cannot be unpacked safely): a zero row with `grading_error` as its reason, "
+        "not a score the student earned.",
+    )
 
     @property
     def marks_for_review(self) -> list[CriterionResult]:

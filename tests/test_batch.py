@@ -23,10 +23,12 @@ def test_one_file_per_student_with_the_default_and_a_custom_pattern(tmp_path):
     notebook(tmp_path / "subs" / "bob.ipynb", "b")
     notebook(tmp_path / "subs" / "notes.txt")
     found = discover(tmp_path / "subs", tmp_path / "work")
-    assert [(s.student, s.path.name) for s in found] == [
-        ("alice", "alice.ipynb"),
-        ("bob", "bob.ipynb"),
+    assert [(s.student, s.path.name, s.problem is None) for s in found] == [
+        ("alice", "alice.ipynb", True),
+        ("bob", "bob.ipynb", True),
+        ("notes", "notes.txt", False),  # every file gets a row: this one not gradable
     ]
+    assert "not a notebook (a .txt file)" in found[2].problem
     assert found[0].sha256 != found[1].sha256
     notebook(tmp_path / "lab" / "lab3_s0001_final.ipynb")
     picked = discover(tmp_path / "lab", tmp_path / "w2", r"lab3_(?P<id>s\d+)")

@@ -34,6 +34,10 @@ class Task:
     #: "local" or "docker"; the Docker runner labels its containers with ``batch``.
     runner: str = "local"
     batch: str = ""
+    #: Why the file cannot be graded (not a notebook, an unsafe archive): a row, no kernel.
+    problem: str | None = None
+    #: What unpacking the student's archive left out, for the report.
+    notes: tuple[str, ...] = ()
 
 
 def grade_task(task: Task) -> str:
@@ -57,7 +61,9 @@ def grade_task(task: Task) -> str:
         pool=worker_pool(),
         warm_imports=assignment.config.imports_to_warm(),
     )
-    run = grade(assignment, Path(task.notebook), runner=runner)
+    run = grade(
+        assignment, Path(task.notebook), runner=runner, problem=task.problem, notes=task.notes
+    )
     write_outputs(run, Path(task.out_dir), assignment.course.templates_dir)
     return run.result.model_dump_json()
 

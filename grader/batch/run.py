@@ -83,6 +83,8 @@ def run_batch(
             sandbox=sandbox,
             runner=runner,
             batch=batch_id,
+            problem=s.problem,
+            notes=s.notes,
         )
         for s in batch.to_grade
     ]

@@ -15,6 +15,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from grader.batch import archives
 from grader.errors import GraderError
 
 #: The default student id: the whole file (or folder) name without its extension.
@@ -31,9 +32,17 @@ class BatchInputError(GraderError):
 
 @dataclass(frozen=True)
 class StudentSubmission:
+    """One row of the batch: a notebook to grade, or a file that cannot be graded.
+
+    ``problem`` is the one-line reason a file is not gradable (not a notebook, an archive
+    that cannot be unpacked safely); ``notes`` say what unpacking an archive left out.
+    """
+
     student: str
     path: Path
     sha256: str
+    problem: str | None = None
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,28 +96,24 @@ def discover(
         source = extract_zip(source, workdir / "unzipped")
     if not source.is_dir():
         raise BatchInputError(f"{source}: not a folder or zip of submissions")
-    found: dict[str, list[Path]] = {}
+    found: dict[str, list[StudentSubmission]] = {}
     for entry in sorted(source.iterdir()):
         if entry.name.startswith((".", "__MACOSX")):
             continue
-        notebook = entry if entry.suffix == ".ipynb" and entry.is_file() else None
-        if entry.is_dir():
-            notebook = _notebook_in(entry)
-        if notebook is None:
-            continue
-        match = regex.search(entry.stem if entry.is_file() else entry.name)
+        match = regex.search(_stem(entry))
         if not match or not match.group("id"):
             raise BatchInputError(
                 f"{entry}: the name does not match --pattern {pattern!r}; rename the file "
                 "or change the pattern"
             )
-        found.setdefault(match.group("id"), []).append(notebook)
-    if not found:
+        student = match.group("id")
+        found.setdefault(student, []).append(_submission(student, entry, workdir / "archives"))
+    if not any(row.problem is None for rows in found.values() for row in rows):
         raise BatchInputError(f"{source}: no .ipynb files, and no folders holding one")
-    twice = {s: paths for s, paths in found.items() if len(paths) > 1}
+    twice = {s: rows for s, rows in found.items() if len(rows) > 1}
     if twice:
-        student, paths = next(iter(twice.items()))
-        names = ", ".join(p.name for p in paths)
+        student, rows = next(iter(twice.items()))
+        names = ", ".join(r.path.name for r in rows)
         raise BatchInputError(
             f"{len(twice)} student id(s) have several submissions, e.g. {student!r}: {names}; "
             "keep one per student or set --pattern"
@@ -120,7 +125,57 @@ def discover(
                 f"{len(unknown)} submission(s) from students not in {roster.path}: "
                 f"{', '.join(unknown[:5])}; fix the names or the roster"
             )
-    return [StudentSubmission(s, paths[0], _sha256(paths[0])) for s, paths in sorted(found.items())]
+    return [rows[0] for _, rows in sorted(found.items())]
+
+
+def _stem(entry: Path) -> str:
+    """The name the student id is read from: without ``.ipynb`` or an archive's endings."""
+    if entry.is_dir():
+        return entry.name
+    lower = entry.name.lower()
+    for suffix in (".ipynb", *archives.ARCHIVE_SUFFIXES):
+        if lower.endswith(suffix):
+            return entry.name[: -len(suffix)]
+    return entry.stem
+
+
+def _submission(student: str, entry: Path, unpacked: Path) -> StudentSubmission:
+    """The row for one entry of the class folder: every entry gets one."""
+    if entry.is_dir():
+        notebook = _notebook_in(entry)
+        if notebook is None:
+            return _not_gradable(student, entry, "the folder holds no .ipynb notebook")
+        return StudentSubmission(student, notebook, _sha256(notebook))
+    if entry.suffix == ".ipynb":
+        return StudentSubmission(student, entry, _sha256(entry))
+    if archives.is_archive(entry):
+        return _from_archive(student, entry, unpacked / _safe(student))
+    kind = f"a {entry.suffix} file" if entry.suffix else "a file without an extension"
+    return _not_gradable(student, entry, f"not a notebook ({kind}): hand in the .ipynb file")
+
+
+def _from_archive(student: str, archive: Path, target: Path) -> StudentSubmission:
+    try:
+        unpacked = archives.unpack(archive, target)
+    except archives.UnsafeArchive as exc:
+        return _not_gradable(student, archive, str(exc))
+    notes = tuple(f"{archive.name}: skipped {member}" for member in unpacked.skipped)
+    if len(unpacked.notebooks) != 1:
+        names = ", ".join(p.name for p in unpacked.notebooks[:3])
+        why = (
+            f"holds {len(unpacked.notebooks)} notebooks ({names})" if names else "holds no notebook"
+        )
+        return _not_gradable(student, archive, f"the archive {why}: hand in one .ipynb file")
+    notebook = unpacked.notebooks[0]
+    return StudentSubmission(student, notebook, _sha256(notebook), notes=notes)
+
+
+def _not_gradable(student: str, path: Path, reason: str) -> StudentSubmission:
+    return StudentSubmission(student, path, _sha256(path) if path.is_file() else "", reason)
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)[:80] or "_"
 
 
 def _notebook_in(folder: Path) -> Path | None:

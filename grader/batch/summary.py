@@ -82,6 +82,7 @@ class ClassSummary:
     rates_chart: str  # data URI
     slowest: list[StudentRow]
     failed: list[StudentRow]
+    not_gradable: list[StudentRow]  # files that are no notebook: zero rows, not scores
     flagged: list[tuple[StudentRow, list[str]]]
     marked: list[str]  # names of the manual criteria, then of criteria with an override
     pending_marks: int  # (student, manual criterion) pairs not marked yet
@@ -109,6 +110,7 @@ def build_summary(
         rates_chart=_rates_chart(rates),
         slowest=sorted(rows, key=lambda r: -r.seconds)[:SLOWEST],
         failed=[row for row, (_, r) in zip(rows, results, strict=True) if _failed(r)],
+        not_gradable=[row for row, (_, r) in zip(rows, results, strict=True) if r.not_gradable],
         flagged=[(row, r.flags) for row, (_, r) in zip(rows, results, strict=True) if r.flags],
         marked=list(marked.values()),
         pending_marks=sum(row.pending_marks for row in rows),
@@ -210,6 +212,8 @@ def _row(attempt: Attempt, result: GradingResult, out: Path, marked: dict[str, s
     except ValueError:
         link = report.as_uri() if report.is_absolute() else report.as_posix()
     note = result.grading_error or ""
+    if result.not_gradable:
+        note = f"not gradable: {note}"
     if not note and result.execution and result.execution.stop_reason:
         note = result.execution.stop_reason
     score = result.score  # the machine's score with the marks, not the attempt's row
