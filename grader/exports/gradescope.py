@@ -90,7 +90,7 @@ def _output(result: GradingResult, excluded: list[StudentCriterion]) -> str:
 
 def _test(number: int, c: StudentCriterion) -> dict:
     test: dict = {
-        "name": f"{c.name} (pending)" if c.pending else c.name,
+        "name": c.shown_name,
         "number": str(number),
         "score": points(c.points),
         "max_score": points(c.max_points),

@@ -39,7 +39,7 @@ def results_document(grade: StudentGrade, options: ExportOptions) -> dict:
         }
     tests = [
         {
-            "name": c.name,
+            "name": c.shown_name,
             "points": points(c.points),
             "max_points": points(c.max_points),
             "message": c.text,
