@@ -10,9 +10,15 @@ after-the-due-date criterion (samples.mixed() has one).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from grader.exports import StudentGrade
 from grader.report import samples
-from grader.results import GradingResult, Score, Submission
+from grader.results import GradingResult, Score, Submission, TestOutcome
+from grader.rubric import load_rubric
+from grader.scoring import score_criterion, total_score
+
+ROOT = Path(__file__).resolve().parent.parent
 
 #: Values each at the start of a cell somewhere, and together in one feedback text.
 HOSTILE_VALUES = [
@@ -44,7 +50,6 @@ def _submission(student: str) -> Submission:
 def _as(student: str, result: GradingResult, **update) -> StudentGrade:
     result = result.model_copy(
         update={
-            "assignment": "lenet5",
             "mode": "grade",
             "submission": _submission(student),
             **update,
@@ -119,3 +124,75 @@ def roster_for(grades: list[StudentGrade]) -> list[StudentGrade]:
         )
         for n, g in enumerate(grades)
     ]
+
+
+# -- every bundled lab ---------------------------------------------------------------
+
+LABS = sorted(p.stem for p in (ROOT / "rubrics").glob("*.yaml"))
+#: How each synthetic student's tests come out: every test of a criterion gets it.
+PATTERNS = {
+    "all_pass": lambda i: "passed",
+    "alternate": lambda i: "passed" if i % 2 == 0 else "failed",
+    "errors": lambda i: "error",
+}
+
+
+def lab_class(lab: str) -> list[StudentGrade]:
+    """A class for one bundled lab, scored from its rubric by the grader's own scoring:
+    all passed, every other criterion failed (band criteria in a partial band), all
+    errors, no GPU (the rubric's GPU policy), a manual criterion unmarked where the
+    rubric has one, and a notebook that could not be graded."""
+    rubric = load_rubric(ROOT / "rubrics" / f"{lab}.yaml", ROOT / "assignments" / lab / "tests")
+    base = samples.mixed().model_copy(update={"assignment": lab, "assignment_title": f"{lab} lab"})
+    grades = []
+    for name, pattern in PATTERNS.items():
+        criteria = [_scored(c, pattern(i), gpu=True) for i, c in enumerate(rubric.criteria)]
+        grades.append(_as(name, base, criteria=criteria, score=total_score(criteria)))
+    for policy in ("exclude", "pending"):
+        no_gpu = [_scored(c, "passed", gpu=False, policy=policy) for c in rubric.criteria]
+        grades.append(_as(f"no_gpu_{policy}", base, criteria=no_gpu, score=total_score(no_gpu)))
+    never = [_scored(c, "not_run", gpu=True) for c in rubric.criteria]
+    crashed = "the kernel died (exit code -9)"
+    grades.append(
+        _as("crashed", base, criteria=never, score=total_score(never), grading_error=crashed)
+    )
+    return grades
+
+
+def _scored(criterion, outcome: str, gpu: bool, policy: str = "exclude"):
+    if outcome == "not_run":
+        return score_criterion(
+            criterion, [], gpu_available=gpu, default_policy=policy, tier="offline"
+        )
+    outcomes = [
+        TestOutcome(
+            name=test.split("::")[-1],
+            file=test.partition("::")[0],
+            outcome=outcome,
+            message="" if outcome == "passed" else f"{outcome}: expected 1, got 2",
+            measured=_partial_value(criterion) if outcome == "failed" else {},
+        )
+        for test in criterion.tests
+    ]
+    if criterion.bands and outcome == "passed":
+        outcomes = [o.model_copy(update={"measured": _best_value(criterion)}) for o in outcomes]
+    return score_criterion(
+        criterion, outcomes, gpu_available=gpu, default_policy=policy, tier="offline"
+    )
+
+
+def _partial_value(criterion) -> dict:
+    """A measured value in a band worth part of the points, where the criterion has one."""
+    bands = (criterion.bands or {}).get("offline", [])
+    partial = next((b for b in bands if 0 < b.fraction < 1), None)
+    if partial is None:
+        return {}
+    value = partial.at_least if partial.at_least is not None else partial.at_most
+    return {criterion.score_from: value}
+
+
+def _best_value(criterion) -> dict:
+    bands = (criterion.bands or {}).get("offline", [])
+    best = max(bands, key=lambda b: b.fraction)
+    value = best.at_least if best.at_least is not None else best.at_most
+    return {criterion.score_from: value}

@@ -1,6 +1,7 @@
-"""Every export format read by its platform's own consumer, on two classes of students:
-the report's samples and an adversarial class (tests/export_classes.py). Each consumer
-is also shown refusing, or misreading, a deliberately broken file.
+"""Every export format read by its platform's own consumer, on classes of students: the
+report's samples, an adversarial class, and a class for every bundled lab scored from
+its rubric (tests/export_classes.py). Each consumer is also shown refusing, or
+misreading, a deliberately broken file.
 
 The readers and where each comes from: tests/export_consumers.py (PHP's fgetcsv as
 Moodle calls it, xmllint with Jenkins xUnit's schema, junitparser, the Classroom
@@ -14,7 +15,7 @@ import json
 from pathlib import Path
 
 import pytest
-from export_classes import adversarial_class, roster_for, sample_class
+from export_classes import LABS, adversarial_class, lab_class, roster_for, sample_class
 from export_consumers import (
     Rejected,
     csv_rows,
@@ -30,7 +31,11 @@ from grader.exports import FORMATS, ExportOptions, StudentGrade
 from grader.exports.common import fraction, student_criteria, withheld
 from grader.report.text import number
 
-CLASSES = {"samples": sample_class, "adversarial": adversarial_class}
+CLASSES = {
+    "samples": sample_class,
+    "adversarial": adversarial_class,
+    **{f"lab-{lab}": (lambda lab=lab: lab_class(lab)) for lab in LABS},
+}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PLAIN = ExportOptions()
 ROSTERED = ExportOptions(roster_given=True, canvas_id="4567")
@@ -116,7 +121,11 @@ def test_plain_csv_has_a_row_per_student_and_no_formula(grades):
     assert len(rows) == len(grades)
     for row, grade in zip(rows, grades, strict=True):
         values = dict(zip(header, row, strict=True))
-        assert values["points"] == grade_cell(grade, "", PLAIN)
+        # The instructor's table leaves pending points out; a crash shows its points
+        # beside the status "error".
+        pending = grade.result.score.pending_points > 0
+        assert values["points"] == ("" if pending else number(grade.result.score.points))
+        assert (values["status"] == "error") == bool(grade.result.grading_error)
         assert values["max_points"] == number(grade.result.score.max_points)
         assert_no_formula(row)
 
