@@ -55,11 +55,18 @@ def need_consumer(name: str) -> Path:
 
 
 def need_program(name: str, package: str) -> str:
-    """The program's path, or a skip that says which package scripts/setup.sh installs."""
+    """The program's path, or a skip that says which package scripts/setup.sh installs;
+    in CI (``CI=true``, where setup.sh runs as root) a missing one is a failure."""
     path = shutil.which(name)
     if path is None:
-        pytest.skip(f"{name} is missing: scripts/setup.sh installs it ({package}) as root")
+        missing(f"{name} is missing: scripts/setup.sh installs it ({package}) as root")
     return path
+
+
+def missing(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason}; CI must have it", pytrace=False)
+    pytest.skip(reason)
 
 
 # -- Moodle: PHP's fgetcsv, called as csv_import_reader calls it -------------------
@@ -135,7 +142,10 @@ def xunit_validate(xml: Path) -> None:
 
 def junit_counts(xml: Path) -> dict[str, dict[str, object]]:
     """Each suite's tests, failures, errors, skipped and score as junitparser reads them."""
-    junitparser = pytest.importorskip("junitparser", reason="pip install -e '.[dev]'")
+    try:
+        import junitparser
+    except ImportError:
+        missing("junitparser is missing: scripts/setup.sh installs it (the dev extra)")
     try:
         document = junitparser.JUnitXml.fromfile(str(xml))
     except Exception as exc:  # junitparser raises lxml's or ElementTree's own errors
