@@ -126,20 +126,20 @@ def _canvas_title(grades: list[StudentGrade], options: ExportOptions) -> str:
 _BACKSLASH_BEFORE_QUOTE = re.compile(r'\\(?="|\Z)')
 
 
-def moodle_cell(value: object) -> str:
+def moodle_cell(text: str) -> str:
     """A cell PHP's ``fgetcsv`` reads back whole: a space parts a backslash from a double
     quote after it or from the end of the cell (RFC 4180 readers are unaffected)."""
-    return _BACKSLASH_BEFORE_QUOTE.sub(lambda _: "\\ ", cell(value))
+    return _BACKSLASH_BEFORE_QUOTE.sub(lambda _: "\\ ", text)
 
 
 def render_moodle(grades: list[StudentGrade], options: ExportOptions) -> Rendered:
     title = options.title or (grades[0].result.assignment_title if grades else "")
     identifiers = _moodle_identifiers(grades, options)
-    rows = [[*identifiers, moodle_cell(title), "Feedback"]]
+    rows = [[*identifiers, moodle_cell(cell(title)), "Feedback"]]
     for grade in grades:
         ids = [moodle_cell(_moodle_id(grade, source)) for source in identifiers.values()]
         score = "-" if withheld(grade.result, options) else number(grade.result.score.points)
-        rows.append([*ids, score, moodle_cell(_feedback(grade, options))])
+        rows.append([*ids, score, moodle_cell(cell(_feedback(grade, options)))])
     total = max((g.result.score.max_points for g in grades), default=0.0)
     notes = _notes(grades, total, options)
     if not options.roster_given:
@@ -191,6 +191,8 @@ def _moodle_identifiers(grades: list[StudentGrade], options: ExportOptions) -> d
 
 
 def _moodle_id(grade: StudentGrade, source: str) -> str:
+    """The roster's value as it is (Moodle matches it exactly), or the gradebook's id, an
+    untrusted file name, neutralised."""
     return (grade.roster_row or {}).get(source, "") if source else cell(grade.student)
 
 
