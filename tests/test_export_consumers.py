@@ -16,7 +16,8 @@ import re
 from pathlib import Path
 
 import pytest
-from export_classes import LABS, adversarial_class, lab_class, roster_for, sample_class
+from click.testing import CliRunner
+from export_classes import LABS, ROOT, adversarial_class, lab_class, roster_for, sample_class
 from export_consumers import (
     Rejected,
     csv_rows,
@@ -28,7 +29,8 @@ from export_consumers import (
 )
 from export_rules import canvas_read, gradescope_read, prairielearn_read
 
-from grader.exports import FORMATS, ExportOptions, StudentGrade
+from grader.cli import main
+from grader.exports import FORMATS, ExportOptions, StudentGrade, gradebook_grades
 from grader.exports.common import fraction, student_criteria, withheld
 from grader.report.text import number
 
@@ -221,7 +223,7 @@ def test_prairielearn_reads_the_true_score(grades):
         if grade.result.grading_error:
             assert read["gradable"] is False and read["format_errors"]
             continue
-        assert read["score"] == pytest.approx(fraction(grade.result))
+        assert read["score"] == pytest.approx(fraction(grade.result), abs=1e-6)  # 6 places
         assert read["points"] == pytest.approx(grade.result.score.points)
         assert read["max_points"] == pytest.approx(grade.result.score.max_points)
         passed = {c.shown_name for c in student_criteria(grade.result, False) if _full(c)}
@@ -289,3 +291,39 @@ def test_classroom_consumers_misread_one_runner_with_partial_credit():
         reporter_arithmetic(one_runner(document))
     log = run_reporter(one_runner(document))
     assert log["table_total"] != pytest.approx(log["points"])  # the misread the issue saw
+
+
+# -- a class graded for real -----------------------------------------------------------
+
+CHECKS = [
+    test_moodle_csv_is_read_whole_by_phps_fgetcsv,
+    test_canvas_csv_follows_the_gradebook_importer,
+    test_plain_csv_has_a_row_per_student_and_no_formula,
+    test_gradescope_shows_the_true_score_and_statuses,
+    test_prairielearn_reads_the_true_score,
+    test_classroom_reporter_arithmetic_shows_the_true_points,
+]
+
+
+@pytest.mark.slow
+def test_a_graded_example_class_passes_every_consumer(tmp_path):
+    """Two bundled backprop examples graded by ``grader batch`` (32/50 is the grade whose
+    Classroom log the issue saw as 38.46/50), then every reader above."""
+    submissions = tmp_path / "submissions"
+    submissions.mkdir()
+    for example in ("alice_correct.ipynb", "bob_sign_flip_db1.ipynb"):
+        source = ROOT / "examples" / "submissions" / "backprop" / example
+        (submissions / example).write_bytes(source.read_bytes())
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main, ["batch", str(submissions), "-a", "backprop", "--workers", "1", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    grades = roster_for(gradebook_grades(out / "gradebook.sqlite", "backprop", "latest"))
+    assert [g.result.score.points for g in grades] == [50, 32]
+    for check in CHECKS:
+        check(grades)
+    test_junit_is_read_by_junitparser(tmp_path, grades)
+    # Last: these two skip where their consumer file is missing.
+    test_junit_validates_against_jenkins_xunit_schema(tmp_path, grades)
+    test_classroom_reporter_javascript_logs_the_true_points(grades)
