@@ -90,7 +90,8 @@ def adversarial_class() -> list[StudentGrade]:
             score=Score(points=0, max_points=full.score.max_points),
         )
     )
-    grades.append(_as("ungradable", mixed, grading_error='could not run "C:\\nb\\"" = 1\n<b>x</b>'))
+    crash = '=could not run "C:\\nb\\"" <b>x</b>\n' + "z" * ONE_MEGABYTE  # a 1 MB error
+    grades.append(_as("ungradable", mixed, grading_error=crash))
     grades.append(_as("pending\tgpu", mixed, criteria=_hostile_criteria(mixed)))
     return grades
 

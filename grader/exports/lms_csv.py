@@ -46,7 +46,7 @@ from grader.exports.common import (
     withheld,
 )
 from grader.exports.roster import column_name, ensure_unique
-from grader.report.text import number
+from grader.report.text import clean_text, number
 
 CANVAS_HEADER = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 #: Roster column names read for each Canvas column (exact names: a generic "id"
@@ -233,7 +233,7 @@ def render_plain(grades: list[StudentGrade], options: ExportOptions) -> Rendered
                 " ".join(c.id for c in result.pending_manual),
                 " ".join(c.id for c in result.marks_for_review),
                 "yes" if result.flags else "",
-                cell(one_line(result.grading_error or "")),
+                cell(one_line(clean_text(result.grading_error or ""))),
             ]
         )
     total = max((g.result.score.max_points for g in grades), default=0.0)
