@@ -121,6 +121,8 @@ def roster_for(grades: list[StudentGrade]) -> list[StudentGrade]:
                 "SIS Login ID": f"login{n}",
                 "Section": 'Lab, A; "1"',
                 "email": f"s{n}@example.edu",
+                "idnumber": f"{n:06d}",
+                "username": f"user{n}",
             },
         )
         for n, g in enumerate(grades)
