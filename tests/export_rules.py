@@ -1,4 +1,5 @@
-"""The published rules by which Gradescope, PrairieLearn and Canvas read an export.
+"""The published rules by which Gradescope, PrairieLearn and Canvas read an export, and
+the rules of Jenkins xUnit's JUnit schema, for CI, which has not the schema file.
 
 None of the three ships its reader in a registry, so each reader here is the rule its
 source states, cited at the commit read. Each returns what the platform would show
@@ -13,6 +14,7 @@ import io
 import json
 import math
 import re
+import xml.etree.ElementTree as ET
 
 from export_consumers import Rejected
 
@@ -169,3 +171,58 @@ def _number(container: dict, key: str) -> float:
     if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
         raise Rejected(f"{key} {value!r} is not a number")
     return float(value)
+
+
+# -- JUnit (Jenkins xUnit) ----------------------------------------------------------------
+# jenkinsci/xunit-plugin src/main/resources/org/jenkinsci/plugins/xunit/types/model/xsd/
+# junit-10.xsd @ ae25da5089d4f94ac6c4669bf736e4d416cc4665: the elements, their attributes
+# (required ones first) and children, restated so CI checks them without the schema file;
+# xmllint with the schema itself runs where the file is (tests/fixtures/consumers/).
+
+SUREFIRE_TIME = re.compile(r"(([0-9]{0,3},)*[0-9]{3}|[0-9]{0,3})*(\.[0-9]*)?")
+_OUTCOME = ((), {"type", "message"}, set())
+JUNIT_ELEMENTS = {  # element: (required attributes, allowed attributes, allowed children)
+    "testsuites": ((), {"name", "time", "tests", "failures", "errors"}, {"testsuite"}),
+    "testsuite": (
+        ("name", "tests", "failures", "errors"),
+        {"group", "time", "skipped", "timestamp", "hostname", "id", "package", "file", "log"}
+        | {"url"},
+        {"testsuite", "properties", "testcase", "system-out", "system-err"},
+    ),
+    "properties": ((), set(), {"property"}),
+    "property": (("name", "value"), set(), set()),
+    "testcase": (
+        ("name",),
+        {"time", "classname", "group"},
+        {"skipped", "error", "failure", "system-out", "system-err"}
+        | {"rerunFailure", "rerunError", "flakyFailure", "flakyError"},
+    ),
+    "failure": _OUTCOME,
+    "error": _OUTCOME,
+    "skipped": _OUTCOME,
+    "system-out": ((), set(), set()),
+    "system-err": ((), set(), set()),
+}
+
+
+def junit_schema_rules(text: str) -> None:
+    """Raise where junit-10.xsd would reject the document (the rules above)."""
+    try:
+        root = ET.fromstring(text.encode("utf-8"))
+    except ET.ParseError as exc:
+        raise Rejected(f"not XML: {exc}") from exc
+    if root.tag not in ("testsuites", "testsuite"):
+        raise Rejected(f"root <{root.tag}> is neither testsuites nor testsuite")
+    for element in root.iter():
+        if element.tag not in JUNIT_ELEMENTS:
+            raise Rejected(f"<{element.tag}> is not in junit-10.xsd")
+        required, optional, children = JUNIT_ELEMENTS[element.tag]
+        attributes = set(element.attrib)
+        if not set(required) <= attributes or not attributes <= {*required, *optional}:
+            raise Rejected(f"<{element.tag}> has attributes {sorted(attributes)}")
+        if "time" in attributes and element.tag.startswith("testsuite"):
+            if not SUREFIRE_TIME.fullmatch(element.get("time", "")):
+                raise Rejected(f"<{element.tag} time={element.get('time')!r}>")
+        for child in element:
+            if child.tag not in children:
+                raise Rejected(f"<{child.tag}> may not be inside <{element.tag}>")

@@ -27,7 +27,7 @@ from export_consumers import (
     run_reporter,
     xunit_validate,
 )
-from export_rules import canvas_read, gradescope_read, prairielearn_read
+from export_rules import canvas_read, gradescope_read, junit_schema_rules, prairielearn_read
 
 from grader.cli import main
 from grader.exports import FORMATS, ExportOptions, StudentGrade, gradebook_grades
@@ -163,6 +163,10 @@ def test_junit_is_read_by_junitparser(tmp_path, grades):
         assert suite["failures"] == sum(c.status in ("failed", "partial") for c in shown)
 
 
+def test_junit_follows_the_xunit_schemas_rules(grades):
+    junit_schema_rules(render_class("junit", grades))
+
+
 def test_junit_validates_against_jenkins_xunit_schema(tmp_path, grades):
     xunit_validate(junit_file(tmp_path, grades))
 
@@ -173,6 +177,8 @@ def test_junit_consumers_refuse_broken_files(tmp_path):
     with_skipped = text.replace("<testsuites ", '<testsuites skipped="1" ', 1)
     with pytest.raises(Rejected, match="junitparser"):
         junit_counts(junit_file(tmp_path, grades, text[: len(text) // 2]))
+    with pytest.raises(Rejected, match=r"<testsuites> has attributes"):
+        junit_schema_rules(with_skipped)
     with pytest.raises(Rejected, match="junit-10.xsd"):
         xunit_validate(junit_file(tmp_path, grades, with_skipped))
 
@@ -325,6 +331,7 @@ def test_a_graded_example_class_passes_every_consumer(tmp_path):
     for check in CHECKS:
         check(grades)
     test_junit_is_read_by_junitparser(tmp_path, grades)
+    test_junit_follows_the_xunit_schemas_rules(grades)
     # Last: these two skip where their consumer file is missing.
     test_junit_validates_against_jenkins_xunit_schema(tmp_path, grades)
     test_classroom_reporter_javascript_logs_the_true_points(grades)
