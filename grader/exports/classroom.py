@@ -40,6 +40,7 @@ from grader.exports.common import (
 )
 from grader.report.text import number
 
+#: The statuses the reporter knows: it fails the job on "fail" and "error".
 GITHUB_STATUSES = ("pass", "fail", "error")
 #: The Python runner cuts test output to 500 characters; messages get the same room.
 GITHUB_MESSAGE_LIMIT = 500
