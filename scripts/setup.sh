@@ -11,6 +11,9 @@ command -v prlimit >/dev/null || need+=(util-linux)
 # The browser tests accept any of these (tests/conftest.py); apt's package is chromium.
 command -v chromium >/dev/null || command -v chromium-browser >/dev/null \
   || command -v google-chrome >/dev/null || need+=(chromium)
+# The export tests read exports with the platforms' own parsers (tests/test_export_consumers.py).
+command -v php >/dev/null || need+=(php-cli)
+command -v xmllint >/dev/null || need+=(libxml2-utils)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: installing ${need[*]} (apt)"
@@ -38,6 +41,9 @@ if [ ${#need[@]} -gt 0 ]; then
           echo "setup: warning: chromium is missing: only the browser tests skip" \
                "(tests/test_report_browser.py, tests/test_batch_summary.py); grading is" \
                "unaffected." >&2 ;;
+        php-cli|libxml2-utils)
+          echo "setup: warning: $pkg is missing: only the export consumer tests skip" \
+               "(tests/test_export_consumers.py); grading is unaffected." >&2 ;;
       esac
     done
     echo "setup: to install them (Debian/Ubuntu): sudo apt-get install ${need[*]}" >&2

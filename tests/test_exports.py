@@ -24,6 +24,7 @@ from click.testing import CliRunner
 from grader import cli_export
 from grader.batch.gradebook import Gradebook
 from grader.errors import GraderError
+from grader.exports.classroom import GITHUB_STATUSES
 from grader.exports.gradescope import VISIBILITY_VALUES
 from grader.exports.prairielearn import MAX_BYTES
 from grader.report import samples
@@ -141,7 +142,10 @@ def test_gradescope_scores_add_up_and_visibility_uses_gradescopes_values(tmp_pat
     assert HIDDEN_DETAIL not in json.dumps(bob)
     later = by_name["Final accuracy (secret band)"]
     assert later["visibility"] == "after_due_date" and LATER_DETAIL in later["output"]
-    assert "status" not in by_name["Runs on the GPU"]  # pending: neither passed nor failed
+    assert "status" not in by_name["Runs on the GPU (pending)"]  # neither passed nor failed
+    # Excluded from the total: not a 0/0 test, which Gradescope would show as passed.
+    assert "GPU memory use" not in {t["name"].removesuffix(" (pending)") for t in tests}
+    assert "Not graded, and not in the total: GPU memory use" in bob["output"]
     assert "Score:" not in bob["output"]  # Gradescope shows (or holds back) the total itself
 
 
@@ -220,7 +224,8 @@ def test_run_autograder_always_writes_results_json(tmp_path, notebooks, fake_exi
     if expect:
         assert doc["score"] == 0 and expect in doc["output"] and doc["tests"] == []
     else:
-        assert len(doc["tests"]) == len(samples.mixed().criteria)
+        counted = [c for c in samples.mixed().criteria if c.counts_toward_total]
+        assert len(doc["tests"]) == len(counted)  # the excluded GPU criterion is no test
         log = (tmp_path / "log").read_text()
         assert "--assignment backprop" in log and "--sandbox none" in log
         assert notebooks[0] in log.splitlines()[0]
@@ -343,24 +348,33 @@ def test_moodle_roster_errors(tmp_path):
 # -- GitHub Classroom and JUnit ----------------------------------------------
 
 
-def test_github_classroom_result_has_the_v3_shape(tmp_path):
+def test_github_classroom_has_a_v3_runner_per_criterion(tmp_path):
     results = tmp_path / "graded" / "results.json"
     results.parent.mkdir()
     results.write_text(graded("bob").model_dump_json())
     ok("--format", "github-classroom", "--results", results, "-o", tmp_path / "result.json")
     doc = json.loads((tmp_path / "result.json").read_text())
-    assert doc["version"] == 3 and doc["status"] == "fail" and doc["max_score"] == 16
-    assert set(doc) == {"version", "status", "message", "max_score", "tests"}
-    for test in doc["tests"]:
-        assert test["status"] in ("pass", "fail", "error") and test["test_code"] == ""
-        assert {"name", "message", "score"} <= set(test) and len(test["message"]) <= 500
-    assert sum(t["score"] for t in doc["tests"]) == pytest.approx(6.5)
-    assert "GPU memory use" not in {t["name"] for t in doc["tests"]}  # excluded from the total
+    runners = doc["results"]
+    assert doc["runners"].split(",") == list(runners)
+    for runner in runners.values():
+        assert runner["version"] == 3 and runner["status"] in GITHUB_STATUSES
+        assert len(runner["tests"]) == 1 and runner["tests"][0]["test_code"] == ""
+        assert len(runner["tests"][0]["message"]) <= 500
+    assert sum(r["max_score"] for r in runners.values()) == 16
+    assert sum(t["score"] for r in runners.values() for t in r["tests"]) == pytest.approx(6.5)
+    # Partial credit (1.5 of 3) is two runners, so each one is all-or-nothing.
+    assert (runners["loss"]["max_score"], runners["loss"]["status"]) == (1.5, "pass")
+    assert (runners["loss_missed"]["max_score"], runners["loss_missed"]["status"]) == (1.5, "fail")
+    assert runners["gpu_speed"]["tests"][0]["status"] == "error"  # pending, not failed
+    assert "gpu_mem" not in runners  # excluded from the total
     no_test_source(json.dumps(doc))
     path = book(tmp_path, ("alice", graded("alice", samples.full_marks())), ("x", crashed("x")))
     run("github-classroom", path, "-o", tmp_path / "gh")
-    assert json.loads((tmp_path / "gh" / "alice" / "results.json").read_text())["status"] == "pass"
-    assert json.loads((tmp_path / "gh" / "x" / "results.json").read_text())["status"] == "error"
+    alice = json.loads((tmp_path / "gh" / "alice" / "results.json").read_text())
+    assert {r["status"] for r in alice["results"].values()} == {"pass"}
+    crashed_doc = json.loads((tmp_path / "gh" / "x" / "results.json").read_text())
+    assert list(crashed_doc["results"]) == ["grading"]
+    assert crashed_doc["results"]["grading"]["status"] == "error"
 
 
 def test_junit_xml_has_a_suite_per_student_and_a_case_per_criterion(tmp_path):
@@ -374,6 +388,7 @@ def test_junit_xml_has_a_suite_per_student_and_a_case_per_criterion(tmp_path):
     no_test_source(text)
     root = ET.fromstring(text.encode())
     assert root.tag == "testsuites"
+    assert set(root.attrib) <= {"name", "time", "tests", "failures", "errors"}  # junit-10.xsd
     suites = {s.get("name"): s for s in root.findall("testsuite")}
     assert set(suites) == {"alice", "bob", "eve"}
     bob = suites["bob"]
@@ -439,7 +454,8 @@ def test_per_criterion_formats_show_pending_marks_as_pending(tmp_path):
     run("gradescope", path, "-o", tmp_path / "gs")
     doc = json.loads((tmp_path / "gs" / "alice" / "results.json").read_text())
     by_name = {t["name"]: t for t in doc["tests"]}
-    assert "status" not in by_name["Lab record"] and by_name["Lab record"]["score"] == 0
+    record = by_name["Lab record (pending)"]
+    assert "status" not in record and record["score"] == 0
     assert by_name["Viva-voce"]["status"] == "failed" and by_name["Viva-voce"]["score"] == 4
     assert samples.VIVA_COMMENT in by_name["Viva-voce"]["output"]
     assert samples.WRITEUP_COMMENT not in json.dumps(doc)

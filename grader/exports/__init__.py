@@ -20,7 +20,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from grader.batch.gradebook import Choice, Gradebook
-from grader.exports import ci, gradescope, lms_csv, prairielearn
+from grader.exports import ci, classroom, gradescope, lms_csv, prairielearn
 from grader.exports.common import (
     PENDING_CHOICES,
     ExportError,
@@ -69,11 +69,12 @@ FORMATS: dict[str, ExportFormat] = {
         ),
         ExportFormat(
             "github-classroom",
-            "GitHub Classroom runner result (version 3 JSON) per student: status, max_score, "
-            "tests with score and message; base64 it into the step's 'result' output.",
+            "GitHub Classroom grading reporter input per student: a version 3 runner result "
+            "per criterion (partial credit split in earned and missed), so the reporter's "
+            "log shows the true points; see docs/exports.md for the workflow step.",
             "per_student",
             ".json",
-            render_one=ci.render_github,
+            render_one=classroom.render,
         ),
         ExportFormat(
             "canvas",

@@ -106,6 +106,12 @@ class StudentCriterion:
     def passed(self) -> bool:
         return self.status == "passed"
 
+    @property
+    def shown_name(self) -> str:
+        """The name with "(pending)" while it waits: platforms that know only pass and
+        fail show a 0-point pending test as failed, and the name says why."""
+        return f"{self.name} (pending)" if self.pending else self.name
+
 
 RELEASED_LATER_ID = "released_after_due_date"
 

@@ -11,6 +11,14 @@ total before then. Our ``hidden`` means "result and feedback, but no details", w
 Gradescope's ``hidden`` means "never shown" and is meant for tests worth no points; so
 a hidden criterion is a ``visible`` test whose output is its feedback alone, exactly
 as the student report shows it.
+
+A criterion left out of the total (it needs a GPU the grader lacked) is not a test:
+Gradescope marks a test passed when its score equals its max_score, and a test that
+never ran, worth 0 of 0, would show as a green pass. Gradescope's only test statuses
+are ``passed`` and ``failed`` (``docs/specs.md``, "Test case status"), neither of which
+is true of it, so it is named in the submission's ``output`` instead. A criterion
+still pending (a GPU, a mark) stays a test worth its points, scoring 0 for now: its
+name says it is pending, so the failing mark Gradescope gives it is explained.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from grader.exports.common import (
     student_criteria,
     summary_text,
 )
+from grader.results import GradingResult
 
 #: Gradescope's documented test visibility values.
 VISIBILITY_VALUES = ("hidden", "after_due_date", "after_published", "visible")
@@ -46,11 +55,13 @@ def results_document(grade: StudentGrade, options: ExportOptions) -> dict:
     """The ``results.json`` Gradescope shows the student (``options`` are not needed:
     Gradescope itself withholds after-the-due-date tests until the due date)."""
     result = grade.result
-    tests = [_test(number, c) for number, c in enumerate(student_criteria(result), start=1)]
+    criteria = student_criteria(result)
+    graded = [c for c in criteria if not c.excluded]
+    tests = [_test(number, c) for number, c in enumerate(graded, start=1)]
     return {
         "score": points(result.score.points),
         "execution_time": round(result.timings.total_s),
-        "output": summary_text(result, with_score=False),
+        "output": _output(result, [c for c in criteria if c.excluded]),
         "output_format": "text",
         "test_output_format": "text",
         "test_name_format": "text",
@@ -70,9 +81,16 @@ def results_document(grade: StudentGrade, options: ExportOptions) -> dict:
     }
 
 
+def _output(result: GradingResult, excluded: list[StudentCriterion]) -> str:
+    """The submission's message, naming each criterion that is not a test."""
+    lines = [summary_text(result, with_score=False)]
+    lines += [f"Not graded, and not in the total: {c.name} (it needs a GPU)." for c in excluded]
+    return "\n".join(line for line in lines if line)
+
+
 def _test(number: int, c: StudentCriterion) -> dict:
     test: dict = {
-        "name": c.name,
+        "name": c.shown_name,
         "number": str(number),
         "score": points(c.points),
         "max_score": points(c.max_points),
@@ -80,7 +98,7 @@ def _test(number: int, c: StudentCriterion) -> dict:
         "tags": [c.id],
         "visibility": "after_due_date" if c.visibility == "after_due_date" else "visible",
     }
-    if not (c.pending or c.excluded):  # waiting (GPU, a mark) is neither a pass nor a failure
+    if not c.pending:  # waiting (GPU, a mark) is neither a pass nor a failure
         test["status"] = "passed" if c.passed else "failed"
     return test
 

@@ -1,4 +1,4 @@
-"""Grade tables: the Canvas gradebook CSV, Moodle's grade import CSV, and a plain CSV.
+r"""Grade tables: the Canvas gradebook CSV, Moodle's grade import CSV, and a plain CSV.
 
 Canvas (``lib/gradebook_importer.rb``): the header starts ``Student, ID`` and its
 student-info block ends with ``Section``; an assignment column titled ``Title (123)``
@@ -12,6 +12,13 @@ to a user field (email, idnumber, username) and the others to a grade item and i
 feedback. A blank identifier or an unknown user aborts the whole import, and ``-``
 is "no grade". So every row carries an identifier, and a student whose grading
 failed gets ``-`` (no grade) rather than a zero nobody decided on.
+
+Moodle reads the file with PHP's ``fgetcsv($fp, 0, $csv_delimiter, $enclosure)``
+(``csv_import_reader::load_csv_content`` in ``lib/csvlib.class.php``), whose escape
+character is the default backslash: inside quotes, ``\"`` does not end or double a
+quote, so a backslash right before a double quote (``C:\dir\"x"``, or a cell ending in
+a backslash) splits or swallows the rest of the row, and Moodle refuses the whole file
+("csvweirdcolumns"). :func:`moodle_cell` keeps that pair out of every cell.
 
 The plain CSV is the instructor's own table: every criterion's points, after-the-due-
 date ones included, the comments of marks a person gave, and the status of each
@@ -39,7 +46,7 @@ from grader.exports.common import (
     withheld,
 )
 from grader.exports.roster import column_name, ensure_unique
-from grader.report.text import number
+from grader.report.text import clean_text, number
 
 CANVAS_HEADER = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 #: Roster column names read for each Canvas column (exact names: a generic "id"
@@ -80,7 +87,7 @@ def render_canvas(grades: list[StudentGrade], options: ExportOptions) -> Rendere
             f"{', '.join(header) or 'nothing'}"
         )
     total = max((g.result.score.max_points for g in grades), default=0.0)
-    rows = [[*CANVAS_HEADER, _canvas_title(grades, options)]]
+    rows = [[*CANVAS_HEADER, cell(_canvas_title(grades, options))]]
     rows.append(["Points Possible", "", "", "", "", number(total)])
     found = []
     for grade in grades:
@@ -116,14 +123,23 @@ def _canvas_title(grades: list[StudentGrade], options: ExportOptions) -> str:
     return title
 
 
+_BACKSLASH_BEFORE_QUOTE = re.compile(r'\\(?="|\Z)')
+
+
+def moodle_cell(text: str) -> str:
+    """A cell PHP's ``fgetcsv`` reads back whole: a space parts a backslash from a double
+    quote after it or from the end of the cell (RFC 4180 readers are unaffected)."""
+    return _BACKSLASH_BEFORE_QUOTE.sub(lambda _: "\\ ", text)
+
+
 def render_moodle(grades: list[StudentGrade], options: ExportOptions) -> Rendered:
     title = options.title or (grades[0].result.assignment_title if grades else "")
     identifiers = _moodle_identifiers(grades, options)
-    rows = [[*identifiers, title, "Feedback"]]
+    rows = [[*identifiers, moodle_cell(cell(title)), "Feedback"]]
     for grade in grades:
-        ids = [_moodle_id(grade, source) for source in identifiers.values()]
+        ids = [moodle_cell(_moodle_id(grade, source)) for source in identifiers.values()]
         score = "-" if withheld(grade.result, options) else number(grade.result.score.points)
-        rows.append([*ids, score, cell(_feedback(grade, options))])
+        rows.append([*ids, score, moodle_cell(cell(_feedback(grade, options)))])
     total = max((g.result.score.max_points for g in grades), default=0.0)
     notes = _notes(grades, total, options)
     if not options.roster_given:
@@ -175,6 +191,8 @@ def _moodle_identifiers(grades: list[StudentGrade], options: ExportOptions) -> d
 
 
 def _moodle_id(grade: StudentGrade, source: str) -> str:
+    """The roster's value as it is (Moodle matches it exactly), or the gradebook's id, an
+    untrusted file name, neutralised."""
     return (grade.roster_row or {}).get(source, "") if source else cell(grade.student)
 
 
@@ -215,7 +233,7 @@ def render_plain(grades: list[StudentGrade], options: ExportOptions) -> Rendered
                 " ".join(c.id for c in result.pending_manual),
                 " ".join(c.id for c in result.marks_for_review),
                 "yes" if result.flags else "",
-                cell(one_line(result.grading_error or "")),
+                cell(one_line(clean_text(result.grading_error or ""))),
             ]
         )
     total = max((g.result.score.max_points for g in grades), default=0.0)

@@ -23,6 +23,7 @@ from grader.exports.common import (
     student_criteria,
     summary_text,
 )
+from grader.report.text import clean_text
 
 #: PrairieLearn discards results files larger than 1 MB; stay under the smaller reading.
 MAX_BYTES = 1_000_000
@@ -34,12 +35,14 @@ def results_document(grade: StudentGrade, options: ExportOptions) -> dict:
     if result.grading_error:
         return {
             "gradable": False,
-            "format_errors": [result.grading_error],
+            # Cleaned and cut like every other text: a runaway error must not push the
+            # file past PrairieLearn's 1 MB, where the whole result is thrown away.
+            "format_errors": [clean_text(result.grading_error)],
             "message": summary_text(result),
         }
     tests = [
         {
-            "name": c.name,
+            "name": c.shown_name,
             "points": points(c.points),
             "max_points": points(c.max_points),
             "message": c.text,
