@@ -14,7 +14,7 @@ import re
 import struct
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
 import nbformat
@@ -25,6 +25,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from grader import kernels
 from grader.bridge import Bridge
 from grader.config import Limits
+from grader.logfile import kernel_output
 from grader.results import CellError, Execution
 from grader.runners.base import KernelSession
 
@@ -135,7 +136,14 @@ def run_notebook(
         record_timing=False,
         resources={"metadata": {"path": str(session.workdir / "home")}},
     )
-    with client.setup_kernel():
+    with ExitStack() as stack:
+        # A cold kernel starts here (a warm one runs already); its output goes to the log.
+        output = kernel_output()
+        try:
+            stack.enter_context(client.setup_kernel(**output))
+        finally:
+            for handle in set(output.values()):
+                handle.close()  # the kernel process keeps its own copy
         bridge = Bridge(
             session.manager, request_timeout=limits.request_timeout, spool=session.workdir
         )

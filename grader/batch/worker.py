@@ -25,7 +25,9 @@ class WarmKernels(WorkerPlugin):
 
     def setup(self, worker: Any) -> None:
         import grader.pipeline  # noqa: F401 - imported now, not during the first grading
+        from grader.logfile import adopt_in_worker
 
+        adopt_in_worker()
         self.pool = KernelPool()
 
     def teardown(self, worker: Any) -> None:

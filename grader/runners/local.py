@@ -30,6 +30,7 @@ from jupyter_client.manager import AsyncKernelManager
 
 from grader import kernels
 from grader.config import Limits
+from grader.logfile import kernel_output
 from grader.runners.base import Enforcement, KernelSession
 from grader.runners.cgroups import KernelCgroup
 from grader.runners.warm import KernelPool, WarmKernel, start_imports
@@ -299,7 +300,13 @@ class LocalRunner:
         """A new box whose kernel is started and importing, for the pool."""
         box = self._box(limits, env, data, enforcement)
         try:
-            kernels.call(box.manager, "start_kernel")
+            # Kernel stderr (framework banners) goes to the run's log file when there is one.
+            output = kernel_output()
+            try:
+                kernels.call(box.manager, "start_kernel", **output)
+            finally:
+                for handle in set(output.values()):
+                    handle.close()  # the kernel process has its own copy
             client, imports_id = start_imports(box.manager, self.warm_imports)
         except BaseException:
             box.close()
