@@ -108,16 +108,24 @@ def batch_command(
             + (f" ({unusable} not gradable, with the reason)" if unusable else "")
             + f", {len(batch.skipped)} already in the gradebook"
         )
+        not_graded: list[tuple[str, str]] = []
         if batch.to_grade:
-            _grade(assignment, batch, gradebook, out, workers, scheduler, sandbox, runner)
-        _summary(gradebook, assignment.name, out)
+            not_graded = _grade(
+                assignment, batch, gradebook, out, workers, scheduler, sandbox, runner
+            )
+        _summary(gradebook, assignment.name, out, not_graded)
         if batch.submissions:
             templates = assignment.course.templates_dir
-            summary = write_summary(gradebook, assignment.name, out, templates_dir=templates)
+            summary = write_summary(
+                gradebook, assignment.name, out, templates_dir=templates, not_graded=not_graded
+            )
             console.print(f"class summary: {summary}")
 
 
-def _grade(assignment, batch, gradebook, out, workers, scheduler, sandbox, runner) -> None:
+def _grade(
+    assignment, batch, gradebook, out, workers, scheduler, sandbox, runner
+) -> list[tuple[str, str]]:
+    """Grade the batch; return the students the grader itself failed (no attempt kept)."""
     dispatcher = Dispatcher(workers, scheduler)
     batch_id = uuid.uuid4().hex
     console.print(f"grading on a {dispatcher.description}")
@@ -138,14 +146,14 @@ def _grade(assignment, batch, gradebook, out, workers, scheduler, sandbox, runne
         progress.update(bar, running=running)
 
         def on_result(student, result) -> None:
-            counts["failed"] += bool(result.grading_error)
+            counts["failed"] += result is None or bool(result.grading_error)
             done = int(progress.tasks[0].completed) + 1
             progress.update(
                 bar, advance=1, failed=counts["failed"], running=min(running, total - done)
             )
 
         try:
-            run_batch(
+            outcome = run_batch(
                 assignment,
                 batch,
                 gradebook,
@@ -163,9 +171,12 @@ def _grade(assignment, batch, gradebook, out, workers, scheduler, sandbox, runne
             )
             raise SystemExit(130) from None
         finally:
+            for line in dispatcher.refused:
+                console.print(f"[yellow]{line}[/]")
             dispatcher.close()
             if runner == "docker":
                 _remove_batch_containers(batch_id)
+    return outcome.not_graded
 
 
 def _remove_batch_containers(batch_id: str) -> None:
@@ -181,9 +192,11 @@ def _remove_batch_containers(batch_id: str) -> None:
         console.print(f"removed {removed} container(s) left by stopped workers")
 
 
-def _summary(gradebook: Gradebook, assignment: str, out: Path) -> None:
+def _summary(
+    gradebook: Gradebook, assignment: str, out: Path, not_graded: list[tuple[str, str]]
+) -> None:
     final = gradebook.final_results(assignment)
-    table = Table(title=f"{assignment}: {len(final)} student(s)")
+    table = Table(title=f"{assignment}: {len(final) + len(not_graded)} student(s)")
     for column in ("student", "score", "attempts", "note"):
         table.add_column(column)
     for attempt, result in final:
@@ -198,7 +211,14 @@ def _summary(gradebook: Gradebook, assignment: str, out: Path) -> None:
             str(len(gradebook.attempts(assignment, attempt.student))),
             note[:70],
         )
+    for student, reason in not_graded:
+        table.add_row(student, "-", "0", f"not graded: RETRY ({reason})"[:70])
     console.print(table)
+    if not_graded:
+        console.print(
+            f"[yellow]{len(not_graded)} submission(s) not graded[/] because the grader failed, "
+            "not the student: run the same command again to grade them"
+        )
     console.print(f"gradebook: {gradebook.path}\nreports:   {out}/STUDENT/report.html")
 
 

@@ -17,41 +17,58 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from grader.batch.bundle import Bundle
+from grader.errors import MachineError
 
 log = logging.getLogger(__name__)
+#: Times a task that failed for the grader's own reasons is run again.
+RETRIES = 2
 
 
 @dataclass(frozen=True)
 class Task:
-    """What a worker needs to grade one submission (plain strings: it crosses processes)."""
+    """What a worker needs to grade one submission; nothing in it is a path on the client.
+
+    The notebook travels as bytes; the assignment's grading files travel separately, once
+    per worker, as the bundle named by ``bundle`` (:mod:`grader.batch.bundle`).
+    """
 
     student: str
-    notebook: str
-    course: str
+    notebook_name: str
+    notebook: bytes
     assignment: str
-    out_dir: str
+    bundle: str  # the grading bundle's content hash
     sandbox: str = "auto"
     #: "local" or "docker"; the Docker runner labels its containers with ``batch``.
     runner: str = "local"
     batch: str = ""
-    #: Why the file cannot be graded (not a notebook, an unsafe archive): a row, no kernel.
-    problem: str | None = None
     #: What unpacking the student's archive left out, for the report.
     notes: tuple[str, ...] = ()
 
 
-def grade_task(task: Task) -> str:
-    """Grade one submission in this worker; return its results document as JSON.
+def grade_task(task: Task, bundle: bytes, expected: dict[str, str]) -> dict[str, Any]:
+    """Grade one submission in this worker; return the results document and the figures.
 
-    Never raises for the submission's faults (the pipeline turns them into a result); an
-    exception here means the grader itself failed, and the batch records that instead.
+    The worker writes nothing the client needs: the client renders the reports and keeps
+    the gradebook. Never raises for the submission's faults (the pipeline turns them into
+    a result); an exception here is the grader's own failure, and the batch retries it.
+    ``expected`` is the client's environment: a worker that differs refuses the task.
     """
+    import shutil
+    import tempfile
+
+    from grader.batch.bundle import materialise
     from grader.batch.worker import worker_pool
     from grader.course import find_course
-    from grader.pipeline import grade, write_outputs
+    from grader.pipeline import grade
     from grader.runners.choice import build_runner
 
-    assignment = find_course(Path(task.course)).assignment(task.assignment)
+    mismatch = environment_mismatch(expected)
+    if mismatch:
+        raise WorkerMismatch(mismatch)
+    assignment = find_course(materialise(task.bundle, bundle)).assignment(task.assignment)
     settings = assignment.course.config.docker
     runner = build_runner(
         task.runner,  # type: ignore[arg-type]
@@ -61,11 +78,48 @@ def grade_task(task: Task) -> str:
         pool=worker_pool(),
         warm_imports=assignment.config.imports_to_warm(),
     )
-    run = grade(
-        assignment, Path(task.notebook), runner=runner, problem=task.problem, notes=task.notes
-    )
-    write_outputs(run, Path(task.out_dir), assignment.course.templates_dir)
-    return run.result.model_dump_json()
+    folder = Path(tempfile.mkdtemp(prefix="dlgrader-task-"))
+    try:
+        notebook = folder / Path(task.notebook_name).name
+        notebook.write_bytes(task.notebook)
+        run = grade(assignment, notebook, runner=runner, notes=task.notes)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    figures = [
+        {"cell": f.cell, "png": f.png, "width": f.width, "height": f.height} for f in run.figures
+    ]
+    return {"results": run.result.model_dump_json(), "figures": figures}
+
+
+class WorkerMismatch(RuntimeError):
+    """This worker's dlgrader, kernel-side code or frameworks differ from the client's."""
+
+
+def environment() -> dict[str, str]:
+    """What must match between the client and a worker for the same verdicts."""
+    import importlib.metadata
+
+    from grader import __version__
+    from grader.runners.docker_image import kernel_digest
+
+    found = {"dlgrader": __version__, "kernel-side code": kernel_digest()}
+    for package in ("numpy", "torch", "tensorflow-cpu", "tensorflow", "scikit-learn"):
+        try:
+            found[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            found[package] = "absent"
+    return found
+
+
+def environment_mismatch(expected: dict[str, str]) -> str:
+    """One line naming what differs from ``expected`` here, or "" when nothing does."""
+    here = environment()
+    differ = [
+        f"{key} {here.get(key, 'absent')} (the client has {value})"
+        for key, value in expected.items()
+        if here.get(key, "absent") != value
+    ]
+    return "; ".join(differ)
 
 
 def default_workers() -> int:
@@ -88,6 +142,8 @@ class Dispatcher:
         dask.config.set({"distributed.worker.profile.enabled": False})
 
         self.cluster = None
+        #: One line per worker refused for a different environment.
+        self.refused: list[str] = []
         if address:
             self.client = Client(address, timeout="30s")
         else:
@@ -116,20 +172,49 @@ class Dispatcher:
         workers = self.client.scheduler_info().get("workers", {}).values()
         return sum(1 for w in workers if w.get("resources", {}).get("GPU", 0) >= 1)
 
-    def run(self, tasks: list[Task], needs_gpu: bool) -> Iterator[tuple[Task, str | None, str]]:
-        """Yield (task, results JSON or None, error text) as each task finishes."""
+    def usable_workers(self, expected: dict[str, str]) -> list[str]:
+        """Workers whose environment matches the client's; each other one is refused in
+        :attr:`refused` with one line naming it and what differs."""
+        found = self.client.run(environment_mismatch, expected)
+        self.refused = [
+            f"worker {address} refused: {why}" for address, why in sorted(found.items()) if why
+        ]
+        return sorted(address for address, why in found.items() if not why)
+
+    def run(
+        self, tasks: list[Task], needs_gpu: bool, bundle: Bundle
+    ) -> Iterator[tuple[Task, dict[str, Any] | None, str]]:
+        """Yield (task, what the worker returned or None, error text) as each task ends.
+
+        A task that fails for the grader's own reasons (a worker lost, an exception in
+        grading code) is retried, on another worker where Dask can, up to
+        :data:`RETRIES` times; after that it comes back with its error and no result.
+        """
         from dask.distributed import as_completed
 
+        expected = environment()
+        workers = self.usable_workers(expected)
+        if not workers:
+            raise MachineError(
+                "no worker can grade: "
+                + ("; ".join(self.refused) or "the cluster has none")
+                + ": install the client's dlgrader and frameworks on the workers"
+            )
         resources = {"GPU": 1} if needs_gpu and self.gpu_workers() else None
+        # The bundle goes to each worker once; every task refers to the same data.
+        shared = self.client.scatter(bundle.data, hash=False)
         futures = {}
         for task in tasks:
             future = self.client.submit(
                 grade_task,
                 task,
+                shared,
+                expected,
                 key=f"grade-{task.student}-{os.urandom(4).hex()}",
                 resources=resources,
+                workers=workers,
                 pure=False,
-                retries=0,
+                retries=RETRIES,
             )
             futures[future] = task
         for future in as_completed(futures):

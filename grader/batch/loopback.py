@@ -11,16 +11,24 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 
 @contextmanager
-def loopback_cluster(workers: int, folder: Path, timeout_s: float = 120) -> Iterator[str]:
+def loopback_cluster(
+    workers: int,
+    folder: Path,
+    timeout_s: float = 120,
+    wrapper: Sequence[str] = (),
+    env: dict[str, str] | None = None,
+) -> Iterator[str]:
     """Start ``dask scheduler`` and ``workers`` ``dask worker`` processes; yield the address.
 
-    Returns once every worker has joined; stops them all on the way out.
+    Returns once every worker has joined; stops them all on the way out. ``wrapper`` is a
+    command each process runs under (a mount namespace that hides the course, say: see
+    :func:`hidden_from`); ``folder`` must stay visible to them, it holds the scheduler file.
     """
     from dask.distributed import Client
 
@@ -28,7 +36,7 @@ def loopback_cluster(workers: int, folder: Path, timeout_s: float = 120) -> Iter
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     scheduler = [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1"]
     scheduler += ["--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)]
-    processes = [subprocess.Popen(scheduler, **quiet)]
+    processes = [subprocess.Popen([*wrapper, *scheduler], env=env, **quiet)]
     try:
         deadline = time.monotonic() + timeout_s
         while not scheduler_file.exists():
@@ -37,7 +45,9 @@ def loopback_cluster(workers: int, folder: Path, timeout_s: float = 120) -> Iter
             time.sleep(0.1)
         worker = [sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file"]
         worker += [str(scheduler_file), "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"]
-        processes += [subprocess.Popen(worker, **quiet) for _ in range(workers)]
+        processes += [
+            subprocess.Popen([*wrapper, *worker], env=env, **quiet) for _ in range(workers)
+        ]
         address = json.loads(scheduler_file.read_text())["address"]
         with Client(address, timeout="30s") as client:
             client.wait_for_workers(workers, timeout=timeout_s)
@@ -49,3 +59,16 @@ def loopback_cluster(workers: int, folder: Path, timeout_s: float = 120) -> Iter
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def hidden_from(*visible: Path) -> list[str]:
+    """A bubblewrap command line for a process that sees its own, empty /tmp.
+
+    Everything under /tmp (a test's course folder, submissions and output) is hidden from
+    it, as on a machine that shares nothing with the client but the scheduler's address;
+    ``visible`` folders (the scheduler file's) are bound back in.
+    """
+    argv = ["bwrap", "--dev-bind", "/", "/", "--tmpfs", "/tmp", "--die-with-parent"]
+    for path in visible:
+        argv += ["--bind", str(path), str(path)]
+    return [*argv, "--"]

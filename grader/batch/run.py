@@ -9,14 +9,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.batch.bundle import make_bundle
 from grader.batch.dispatch import Dispatcher, Task
 from grader.batch.gradebook import Gradebook
 from grader.batch.submissions import Roster, StudentSubmission, discover
-from grader.config import Limits
 from grader.course import Assignment
-from grader.pipeline import grade
+from grader.execute import CapturedFigure
+from grader.pipeline import GradingRun, grade, write_outputs
 from grader.results import GradingResult
-from grader.runners.base import Enforcement, KernelSession
 
 
 @dataclass
@@ -32,6 +32,8 @@ class BatchPlan:
 class BatchOutcome:
     graded: list[tuple[str, GradingResult]] = field(default_factory=list)
     skipped: int = 0
+    #: Students the grader itself failed to grade (after retries): no attempt, no score.
+    not_graded: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def failed(self) -> list[tuple[str, GradingResult]]:
@@ -67,62 +69,61 @@ def run_batch(
     out: Path,
     dispatcher: Dispatcher,
     sandbox: str = "auto",
-    on_result: Callable[[str, GradingResult], None] | None = None,
+    on_result: Callable[[str, GradingResult | None], None] | None = None,
     runner: str = "local",
     batch_id: str = "",
 ) -> BatchOutcome:
-    """Grade ``batch.to_grade`` on the dispatcher; every result is in the gradebook at once."""
+    """Grade ``batch.to_grade``; every result is in the gradebook at once.
+
+    Workers get the notebook's bytes and the assignment's bundle, and send back the
+    results and figures: this process writes every output and the gradebook, so workers
+    need no filesystem shared with it. A file that is not gradable gets its zero row here,
+    without a worker. A task the grader failed (after its retries) gets no attempt.
+    """
     outcome = BatchOutcome(skipped=len(batch.skipped))
+    templates = assignment.course.templates_dir
+
+    def keep(student: str, run: GradingRun) -> None:
+        paths = write_outputs(run, student_folder(out, student), templates)
+        gradebook.record(student, run.result, paths["results"], run.result.model_dump_json())
+        outcome.graded.append((student, run.result))
+        if on_result is not None:
+            on_result(student, run.result)
+
+    for row in batch.to_grade:
+        if row.problem is not None:
+            keep(row.student, grade(assignment, row.path, problem=row.problem))
+    sources = {s.student: s for s in batch.to_grade if s.problem is None}
+    if not sources:
+        return outcome
+    bundle = make_bundle(assignment)
     tasks = [
         Task(
             student=s.student,
-            notebook=str(s.path),
-            course=str(assignment.course.root),
+            notebook_name=s.path.name,
+            notebook=s.path.read_bytes(),
             assignment=assignment.name,
-            out_dir=str(student_folder(out, s.student)),
+            bundle=bundle.sha256,
             sandbox=sandbox,
             runner=runner,
             batch=batch_id,
-            problem=s.problem,
             notes=s.notes,
         )
-        for s in batch.to_grade
+        for s in sources.values()
     ]
     needs_gpu = any(c.requires_gpu for c in assignment.rubric.criteria)
-    for task, text, error in dispatcher.run(tasks, needs_gpu):
-        if text is not None:
-            result = GradingResult.model_validate_json(text)
-        else:
-            result = grader_failure(assignment, Path(task.notebook), error)
-            text = result.model_dump_json()
-        results_path = Path(task.out_dir) / "results.json"
-        gradebook.record(task.student, result, results_path, text)
-        outcome.graded.append((task.student, result))
-        if on_result is not None:
-            on_result(task.student, result)
+    for task, payload, error in dispatcher.run(tasks, needs_gpu, bundle):
+        if payload is None:
+            outcome.not_graded.append((task.student, error))
+            if on_result is not None:
+                on_result(task.student, None)
+            continue
+        result = GradingResult.model_validate_json(payload["results"])
+        # The worker graded a copy: the record names the file the instructor handed in.
+        result.submission.path = str(sources[task.student].path)
+        figures = [CapturedFigure(**f) for f in payload["figures"]]
+        keep(task.student, GradingRun(result, figures))
     return outcome
-
-
-class _Unavailable:
-    """A runner that cannot start: turns a grader-side failure into the usual zero row."""
-
-    name = "none"
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-
-    def enforcement(self, limits: Limits) -> Enforcement:
-        return Enforcement("none", "none", False, False, None, None)
-
-    @contextmanager
-    def session(self, limits, env=None, data=None, submission=None) -> Iterator[KernelSession]:  # noqa: ANN001
-        raise RuntimeError(f"the grading worker failed: {self.reason}")
-        yield  # pragma: no cover - makes this a generator
-
-
-def grader_failure(assignment: Assignment, notebook: Path, reason: str) -> GradingResult:
-    """The row for a submission whose grading worker crashed: zero, with the reason."""
-    return grade(assignment, notebook, runner=_Unavailable(reason)).result
 
 
 @contextmanager

@@ -83,6 +83,7 @@ class ClassSummary:
     slowest: list[StudentRow]
     failed: list[StudentRow]
     not_gradable: list[StudentRow]  # files that are no notebook: zero rows, not scores
+    not_graded: list[tuple[str, str]]  # the grader failed them: no attempt, run again
     flagged: list[tuple[StudentRow, list[str]]]
     marked: list[str]  # names of the manual criteria, then of criteria with an override
     pending_marks: int  # (student, manual criterion) pairs not marked yet
@@ -90,7 +91,11 @@ class ClassSummary:
 
 
 def build_summary(
-    gradebook: Gradebook, assignment: str, out: Path, choose: Choice = "latest"
+    gradebook: Gradebook,
+    assignment: str,
+    out: Path,
+    choose: Choice = "latest",
+    not_graded: list[tuple[str, str]] | None = None,
 ) -> ClassSummary:
     results = gradebook.final_results(assignment, choose)
     marked = _marked_columns([r for _, r in results])
@@ -111,6 +116,7 @@ def build_summary(
         slowest=sorted(rows, key=lambda r: -r.seconds)[:SLOWEST],
         failed=[row for row, (_, r) in zip(rows, results, strict=True) if _failed(r)],
         not_gradable=[row for row, (_, r) in zip(rows, results, strict=True) if r.not_gradable],
+        not_graded=list(not_graded or []),
         flagged=[(row, r.flags) for row, (_, r) in zip(rows, results, strict=True) if r.flags],
         marked=list(marked.values()),
         pending_marks=sum(row.pending_marks for row in rows),
@@ -124,11 +130,12 @@ def write_summary(
     out: Path,
     choose: Choice = "latest",
     templates_dir: Path | None = None,
+    not_graded: list[tuple[str, str]] | None = None,
 ) -> Path:
     """Render ``out/summary.html`` for the class, after bringing the reports of students
     with marks up to date (:func:`refresh_reports`); returns its path."""
     refresh_reports(gradebook, assignment, templates_dir=templates_dir, choose=choose)
-    summary = build_summary(gradebook, assignment, out, choose)
+    summary = build_summary(gradebook, assignment, out, choose, not_graded)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(p) for p in template_folders(None)]),
         autoescape=True,
