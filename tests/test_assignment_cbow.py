@@ -53,6 +53,18 @@ def test_lab_training_falls_as_the_notebook_says():
     assert abs(losses[0] - 73.4421) < 1e-4 and losses[-1] < 0.3, (losses[0], losses[-1])
 
 
+def test_the_tests_copy_of_the_lab_corpus_is_the_notebooks():
+    """The lab-corpus tests build X, Y from their own copy of CORPUS (no stub variable names)."""
+    ns = solution_namespace()
+    model = load_test_module("cbow", "hidden/test_model.py")
+    public = load_test_module("cbow", "public/test_basics.py")
+    assert model.LAB_CORPUS == public.LAB_CORPUS == ns["CORPUS"]
+    x, y, word_to_index = model.lab_data(2)
+    assert word_to_index == ns["word_to_index"]
+    assert np.array_equal(x, ns["X"]) and np.array_equal(y, ns["Y"])
+    assert model.lab_data(1)[0].shape == (19, 16)
+
+
 def test_fresh_pairs_count_is_n_minus_two_windows():
     data = load_test_module("cbow", "hidden/test_data.py")
     tokens = data.reference_tokenize(data.FRESH_TEXT)

@@ -1,9 +1,11 @@
 """Hidden tests for the backprop lab: one training step, the loss curve, XOR solved.
 
-The XOR test re-runs the student's ``train`` with the notebook's own hyperparameters
-for seeds the student never chose, and checks the trained networks on the truth table
-and on jittered copies of it, so a network that memorised four rows, or an answer typed
-in for them, does not pass.
+The XOR test re-runs the student's ``train`` for seeds the student never chose, with the
+notebook's own hyperparameters where it uses the interface's optional names (LAYER_SIZES,
+LEARNING_RATE, EPOCHS), else with the lab's declared defaults (``nb.setting``), and checks
+the trained networks on the truth table and on jittered copies of it, so a network that
+memorised four rows, or an answer typed in for them, does not pass. The fixed interface is
+the six functions and the XOR loss history ``losses``: nothing else is required.
 """
 
 from __future__ import annotations
@@ -81,7 +83,8 @@ def test_training_loss_decreases(nb):
 
 
 def _hyperparameters(nb) -> tuple[list[int], float, int]:
-    sizes, lr, epochs = nb.get("LAYER_SIZES"), nb.get("LEARNING_RATE"), nb.get("EPOCHS")
+    """The notebook's LAYER_SIZES, LEARNING_RATE, EPOCHS, or the lab's defaults (noted)."""
+    sizes, lr, epochs = (nb.setting(n) for n in ("LAYER_SIZES", "LEARNING_RATE", "EPOCHS"))
     assert isinstance(sizes, list | tuple) and all(type(n) is int and n > 0 for n in sizes), (
         f"LAYER_SIZES must be a list of positive integers, not {sizes!r:.60}"
     )
@@ -113,8 +116,15 @@ def test_xor_solved(nb):
 
 
 def test_loss_curve_recorded(nb):
-    assert nb.exists("losses"), "the notebook has no `losses`: run train on XOR as in section 7"
+    assert nb.exists("losses"), (
+        "the notebook has no `losses`: keep the losses train returns on XOR, for the plot"
+    )
     losses = _floats(nb.get("losses"), "`losses`")
-    epochs = nb.get("EPOCHS")
-    assert len(losses) == epochs, f"`losses` has {len(losses)} entries; EPOCHS is {epochs}"
+    if nb.uses("EPOCHS") and nb.exists("EPOCHS"):
+        epochs = nb.get("EPOCHS")
+        assert len(losses) == epochs, f"`losses` has {len(losses)} entries; EPOCHS is {epochs}"
+    else:
+        # Hard-coded epochs: what the notebook really did is one loss per epoch it ran.
+        nb.note(f"your notebook does not use EPOCHS; its {len(losses)} losses were checked")
+    assert len(losses) >= 2, f"`losses` has {len(losses)} entries: keep one per epoch"
     checks.expect_loss_decrease(losses, k=10, what="XOR loss in the notebook")

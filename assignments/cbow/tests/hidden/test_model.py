@@ -3,15 +3,29 @@
 Every input is drawn here (random contexts as means of one-hots, one-hot targets, random
 weights), the expected values are computed here by the references below, and only raw
 results come back from the notebook. The lab's shapes: |V| = 16, d = 10, 320 parameters.
+
+The lab-corpus tests train with the student's ``train`` on the lab corpus's pairs, built
+here, with the notebook's EMBED_DIM, WINDOW, LEARNING_RATE, EPOCHS and SEED where it uses
+them, else with the lab's declared defaults (``nb.setting``): they rely on the functions of
+the interface, not on the stub's variable names (``params``, ``losses``, ``X``, ...).
 """
 
 from __future__ import annotations
+
+import math
+import re
 
 import numpy as np
 
 from grader import checks
 
 VOCAB, EMBED, PAIRS = 16, 10, 17
+#: The lab's corpus, as the notebook states it: 21 tokens, 16 distinct words.
+LAB_CORPUS = (
+    "The cat sat on the warm mat. The dog sat on the soft rug. A bird sings in tall green trees."
+)
+#: An epoch budget above this is cut to it, so one test cannot run for minutes.
+MAX_EPOCHS = 20_000
 
 
 def random_batch(seed: int, vocab: int = 7, rows: int = 9, context: int = 4):
@@ -185,27 +199,63 @@ def test_train_is_gradient_descent(nb):
         )
 
 
+def lab_data(window: int):
+    """The lab corpus's contexts X, targets Y and sorted vocabulary, built here."""
+    tokens = re.findall(r"[a-z]+", LAB_CORPUS.lower())
+    word_to_index = {word: index for index, word in enumerate(sorted(set(tokens)))}
+    eye = np.eye(len(word_to_index))
+    positions = range(window, len(tokens) - window)
+    x = np.array(
+        [
+            eye[
+                [word_to_index[w] for w in tokens[i - window : i] + tokens[i + 1 : i + 1 + window]]
+            ].mean(axis=0)
+            for i in positions
+        ]
+    )
+    y = np.array([eye[word_to_index[tokens[i]]] for i in positions])
+    return x, y, word_to_index
+
+
+def lab_training(nb):
+    """The student's ``train`` on the lab corpus, with the notebook's settings or the defaults.
+
+    Returns (params, losses, X, Y, word_to_index).
+    """
+    names = ("EMBED_DIM", "WINDOW", "LEARNING_RATE", "EPOCHS", "SEED")
+    embed_dim, window, lr, epochs, seed = (nb.setting(name) for name in names)
+    for name, value in (("EMBED_DIM", embed_dim), ("EPOCHS", epochs)):
+        assert type(value) is int and value > 0, f"{name} must be a positive integer"
+    assert type(seed) is int, f"SEED must be an integer, not {seed!r:.40}"
+    assert type(window) is int and 1 <= window <= 5, f"WINDOW must be 1 to 5, not {window!r:.40}"
+    assert type(lr) in (int, float) and math.isfinite(lr) and lr > 0, "LEARNING_RATE must be > 0"
+    x, y, word_to_index = lab_data(window)
+    result = nb.call("train", x, y, embed_dim, float(lr), min(epochs, MAX_EPOCHS), seed)
+    assert isinstance(result, list | tuple) and len(result) == 2, (
+        "train must return (params, losses)"
+    )
+    losses = [float(v) for v in result[1]]
+    assert losses, "train returned no losses: record one per epoch"
+    return as_params(result[0], "the params train returns"), losses, x, y, word_to_index
+
+
 def test_lab_loss_decreases(nb):
-    losses = [float(v) for v in nb.get("losses")]
-    params = as_params(nb.get("params"), "params")
-    x, y = np.asarray(nb.get("X"), dtype=float), np.asarray(nb.get("Y"), dtype=float)
+    params, losses, x, y, _ = lab_training(nb)
     final = reference_loss(reference_forward(params, x)[0], y)
     nb.record("first_loss", losses[0])
     nb.record("final_loss", final)
     assert all(np.isfinite(losses)) and np.isfinite(final), "the lab's losses contain nan or inf"
     assert final < 0.1 * losses[0] and final < 2.0, (
-        f"summed cross-entropy {losses[0]:.4f} -> {final:.4f} on the lab's 17 pairs: expected "
-        "a fall below a tenth of the start and below 2"
+        f"summed cross-entropy {losses[0]:.4f} -> {final:.4f} on the lab's {len(x)} pairs: "
+        "expected a fall below a tenth of the start and below 2"
     )
 
 
 def test_nearest_on_trained_embeddings(nb):
-    w1 = as_params(nb.get("params"), "params")["W1"]
-    word_to_index = dict(nb.get("word_to_index"))
-    params_ref, vocab_ref = nb.ref("params"), nb.ref("word_to_index")
+    params, _, _, _, word_to_index = lab_training(nb)
     for word in sorted(word_to_index):
-        expected = reference_nearest(word, w1, word_to_index, 3)
-        got = list(nb.call("nearest", word, params_ref, vocab_ref, 3))
+        expected = reference_nearest(word, params["W1"], word_to_index, 3)
+        got = list(nb.call("nearest", word, params, word_to_index, 3))
         assert got == expected, (
             f"nearest({word!r}, k=3) is {got}; cosine similarity of your W1 rows gives {expected}"
         )
