@@ -65,6 +65,17 @@ def test_notebooks_are_valid_and_parameterised(name):
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_interface_is_declared_and_stated_in_the_stub(name):
+    """Tests rely on the declared interface only; students read it in the stub's first cell."""
+    interface = config(name).interface
+    assert interface.required, "declare the names the tests need under interface.required"
+    stub = read_notebook(folder(name) / config(name).stub)
+    first = next(c for c in stub.cells if c.cell_type == "markdown").source
+    unstated = [n for n in interface.names() if n not in first]
+    assert not unstated, f"the stub's first markdown cell does not state {unstated}"
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_rubric_names_real_tests_and_uses_them_all(name):
     loaded = rubric(name)
     assert loaded.assignment == name
