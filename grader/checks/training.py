@@ -151,8 +151,11 @@ def epoch_history(
 ) -> list[float]:
     """The notebook's per-epoch list ``name``: numbers, exactly one per epoch.
 
-    ``epochs`` defaults to the notebook's ``EPOCHS`` (the grading parameter). The
-    messages say which of the three things is wrong: missing, not numbers, wrong length.
+    ``epochs`` defaults to the notebook's ``EPOCHS`` (the grading parameter) when the
+    notebook's own cells use ``EPOCHS``. A notebook that counts its epochs another way
+    (``range(8)``, ``n_epochs``) is taken at its word: every entry is one epoch, and a
+    note in the detail says so (issue 16). The messages say which of the three things is
+    wrong: missing, not numbers, wrong length.
     """
     if not nb.exists(name):
         raise AssertionError(f"the notebook has no `{name}`: {missing_hint}")
@@ -161,7 +164,14 @@ def epoch_history(
         values = [float(v) for v in raw]
     except (TypeError, ValueError):
         raise AssertionError(f"`{name}` must be a list of numbers, one per epoch") from None
-    epochs = nb.get("EPOCHS") if epochs is None else epochs
+    if epochs is None:
+        if not (nb.uses("EPOCHS") and nb.exists("EPOCHS")):
+            nb.note(
+                f"your notebook does not use EPOCHS: the {len(values)} entries of `{name}` "
+                "were taken as one per epoch"
+            )
+            return values
+        epochs = nb.get("EPOCHS")
     if len(values) != epochs:
         raise AssertionError(
             f"`{name}` has {len(values)} entries but EPOCHS is {epochs}: one per epoch"
