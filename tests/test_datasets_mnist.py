@@ -112,3 +112,12 @@ def test_image_folder_sample_is_standardised_seeded_and_read_only():
     assert np.allclose(images.mean(axis=(2, 3)), 0, atol=1e-4)
     assert sorted(map(bytes, images)) == sorted(map(bytes, again)), "same images, other order"
     assert set(labels.tolist()) <= {0, 1} and not images.flags.writeable
+
+
+def test_image_folder_sample_can_stay_as_read():
+    # For a notebook's own preprocess(x): the same images, in [0, 1], before standardising.
+    raw, labels = datasets.image_folder_sample(30, seed=5, standardize=False)
+    images, same_labels = datasets.image_folder_sample(30, seed=5)
+    assert raw.dtype == np.float32 and 0.0 <= raw.min() and raw.max() <= 1.0
+    assert np.array_equal(labels, same_labels) and not raw.flags.writeable
+    assert np.allclose(datasets.standardize_images(raw), images)

@@ -167,8 +167,8 @@ def epoch_history(
         epochs = nb.get("EPOCHS")
     if epochs is None:
         nb.note(
-            f"your notebook sets its own epoch count: `{name}`'s {len(values)} entries were "
-            "taken as one per epoch"
+            f"your notebook does not use EPOCHS: the {len(values)} entries of `{name}` "
+            "were taken as one per epoch"
         )
     elif len(values) != epochs:
         raise AssertionError(

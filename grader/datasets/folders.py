@@ -89,12 +89,14 @@ def standardize_images(images: np.ndarray) -> np.ndarray:
 
 @functools.lru_cache(maxsize=8)
 def image_folder_sample(
-    count: int, seed: int, shuffle: bool = True
+    count: int, seed: int, shuffle: bool = True, standardize: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
     """``count`` standardised images of the tree's test pool and their labels (read-only).
 
     Written to a temporary tree and read back, exactly as a notebook gets them, so a test
-    feeds the student's code what the notebook's own pipeline would produce.
+    feeds the student's code what the notebook's own pipeline would produce. With
+    ``standardize=False`` the images stay as ``read_image_folder`` returns them (float32 in
+    [0, 1]), for a notebook that prepares its inputs its own way (``preprocess(x)``).
     """
     with tempfile.TemporaryDirectory() as folder:
         root = write_image_folder(Path(folder), n_train=0, n_test=count, seed=seed)
@@ -102,7 +104,8 @@ def image_folder_sample(
     if shuffle:
         order = np.random.default_rng(seed).permutation(len(labels))
         images, labels = images[order], labels[order]
-    images = standardize_images(images)
+    if standardize:
+        images = standardize_images(images)
     for array in (images, labels):
         array.setflags(write=False)
     return images, labels

@@ -1,7 +1,8 @@
 """Hidden tests for the deep-regression lab: the trained model on the test rows, and history.
 
 The grader repeats the notebook's fixed split of the diabetes set, standardises the test
-rows with the training rows' statistics itself, and sends only those inputs to the
+rows with the training rows' statistics itself (or passes them raw through the
+notebook's own ``preprocess(X)`` when it defines one), and sends only those inputs to the
 student's ``predict``. The targets stay here: the test error is computed in this process
 and divided by the error of always predicting the training mean (in standardised units
 that prediction is 0). The ratio is 1 - R^2 up to the test rows' own mean; it is scored in
@@ -18,35 +19,46 @@ from sklearn.datasets import load_diabetes
 from sklearn.model_selection import train_test_split
 
 from grader import checks
+from grader.checks.predictions import PREPROCESS
 
 SPLIT_SEED = 42
 #: Full-credit ratio of the model's test MSE to the predict-the-mean baseline's.
 PASS_RATIO = 0.65
 
 
-def standardised_test_rows() -> tuple[np.ndarray, np.ndarray]:
+def diabetes_test_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     x, y = load_diabetes(return_X_y=True, scaled=False)
-    x_train, x_test, y_train, y_test = train_test_split(
-        x, y, test_size=0.2, random_state=SPLIT_SEED
-    )
+    return train_test_split(x, y, test_size=0.2, random_state=SPLIT_SEED)
+
+
+def standardised_test_rows() -> tuple[np.ndarray, np.ndarray]:
+    """The test rows and targets, standardised with the training rows' statistics."""
+    x_train, x_test, y_train, y_test = diabetes_test_split()
     x_std = (x_test - x_train.mean(axis=0)) / x_train.std(axis=0)
     y_std = (y_test - y_train.mean()) / y_train.std()
     return x_std.astype(np.float32), y_std
 
 
-def model_predictions(nb, x: np.ndarray) -> np.ndarray:
+def model_predictions(nb) -> tuple[np.ndarray, np.ndarray]:
+    """``predict`` on the test rows, and the standardised targets (kept here).
+
+    The rows are standardised as the lab states, or passed raw through the notebook's own
+    ``preprocess(X)`` when it defines one.
+    """
     assert nb.exists("model"), "the notebook has no trained `model`: run the training cell"
+    x, y = standardised_test_rows()
+    if nb.exists(PREPROCESS):
+        x = nb.call_keep(PREPROCESS, diabetes_test_split()[1])
     raw = nb.call("predict", nb.ref("model"), x)
     assert isinstance(raw, np.ndarray) and raw.dtype.kind in "iuf", (
         f"predict must return a NumPy array of numbers, not {type(raw).__name__}"
     )
-    assert raw.size == len(x), f"predict returned {raw.size} values for {len(x)} rows"
-    return raw.reshape(-1).astype(np.float64)
+    assert raw.size == len(y), f"predict returned {raw.size} values for {len(y)} rows"
+    return raw.reshape(-1).astype(np.float64), y
 
 
 def test_test_error_beats_the_mean(nb):
-    x, y = standardised_test_rows()
-    predictions = model_predictions(nb, x)
+    predictions, y = model_predictions(nb)
     mse = float(np.mean((predictions - y) ** 2))
     baseline = float(np.mean(y**2))
     ratio = nb.record("mse_ratio", mse / baseline if math.isfinite(mse) else math.inf)
@@ -61,8 +73,7 @@ def test_test_error_beats_the_mean(nb):
 def test_predictions_can_be_negative(nb):
     # Half the standardised targets are negative; an output clipped by a final ReLU or
     # sigmoid (module or function) cannot follow them.
-    x, y = standardised_test_rows()
-    predictions = model_predictions(nb, x)
+    predictions, _ = model_predictions(nb)
     assert np.count_nonzero(predictions < 0) > 0, (
         "your model never predicts a negative value, but half the standardised targets are "
         "negative: do not put an activation after the output layer"
