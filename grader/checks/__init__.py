@@ -28,6 +28,7 @@ from grader.checks.gradients import (
     gradient_check,
     relative_error,
 )
+from grader.checks.history import fit_history
 from grader.checks.models import (
     LayerParams,
     LayerShape,
@@ -50,6 +51,7 @@ from grader.checks.predictions import (
     expect_reported_accuracy,
     expect_same_preparation,
     predict_classes,
+    prepared_inputs,
 )
 from grader.checks.seeding import (
     expect_repeatable,
@@ -105,6 +107,8 @@ __all__ = [
     "expect_same_draws",
     "expect_step_ran",
     "expect_trainable_counts",
+    "fit_history",
+    "prepared_inputs",
     "gradient_check",
     "layer_param_counts",
     "layer_shapes",

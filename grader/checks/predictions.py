@@ -6,6 +6,8 @@ so no student code can read them or fake the comparison.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from grader.checks._common import KernelObject, as_ref, fmt_number, framework_of
@@ -18,6 +20,17 @@ MAX_REQUEST_BYTES = 16 * 1024 * 1024
 #: standardises its inputs its own way defines ``preprocess(x)``, and the grader passes
 #: its held-out inputs, prepared as the lab states, through it before the model sees them.
 PREPROCESS = "preprocess"
+
+
+def prepared_inputs(nb: Notebook, x: Any) -> Any:
+    """``x`` as the notebook's model takes it: passed through the notebook's own
+    ``preprocess(x)`` when it defines one (the result stays in the kernel), else unchanged.
+
+    For tests that call the model themselves on inputs prepared as the lab states.
+    """
+    if nb.exists(PREPROCESS):
+        return nb.call_keep(PREPROCESS, x)
+    return x
 
 
 def predict_classes(

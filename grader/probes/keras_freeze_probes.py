@@ -131,3 +131,42 @@ def tf_values(value: Any) -> dict[str, Any] | list[dict[str, Any]]:
     if type(value) in (tuple, list):
         return [_describe_value(item) for item in value]
     return _describe_value(value)
+
+
+def _tf_functions() -> dict[str, Any]:
+    import tensorflow as tf
+
+    return {
+        "sin": tf.sin,
+        "exp": tf.exp,
+        "tanh": tf.tanh,
+        "cubic": lambda x: 3 * x**3 + 4 * x**2,
+        "quartic": lambda x: x**4 / 12,
+    }
+
+
+@probe("keras.tf_function")
+def tf_function(name: str) -> Any:
+    """A function of one tensor, by name: ``sin``, ``exp``, ``tanh`` (TensorFlow's), ``cubic``
+    (3x^3 + 4x^2) or ``quartic`` (x^4 / 12). It stays in the kernel (a reference)."""
+    functions = _tf_functions()
+    if name not in functions:
+        raise LookupError(f"no function {name!r}; known: {sorted(functions)}")
+    return functions[name]
+
+
+@probe("keras.tf_variable")
+def tf_variable(value: Any) -> Any:
+    """A new ``tf.Variable`` holding ``value`` (its dtype kept). It stays in the kernel."""
+    import tensorflow as tf
+
+    from grader.probes.kernel import keep  # a variable would otherwise come back as an array
+
+    return keep(tf.Variable(value))
+
+
+@probe("keras.load_model")
+def load_model(path: str) -> Any:
+    """``keras.models.load_model(path)``, relative to the notebook's folder. It stays in the
+    kernel (a reference)."""
+    return keras.models.load_model(path)

@@ -33,6 +33,9 @@ def make_model():
     model = keras.Sequential([keras.Input((6,)), base, layers.Dense(3, name="out")])
     return base, model
 
+def save_model(path):
+    make_model()[1].save(path)
+
 def compile_and_fit(model, epochs=2):
     model.compile(optimizer=keras.optimizers.Adam(0.01),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
@@ -128,3 +131,25 @@ def test_tf_values_reports_kinds_and_dtypes(nb):
     single = nb.probe("keras.tf_values", value=nb.new("make_model"))
     assert [d["kind"] for d in single] == ["Sequential", "Sequential"]
     assert all(d["value"] is None for d in single)
+
+
+def test_tf_function_hands_out_the_graders_own_functions(nb):
+    cubic = nb.probe("keras.tf_function", name="cubic")
+    value = nb.probe("keras.tf_values", value=nb.call_keep(cubic, 2.0))
+    assert float(value["value"]) == 3 * 8 + 4 * 4
+    sine = nb.probe("keras.tf_function", name="sin")
+    value = nb.probe("keras.tf_values", value=nb.call_keep(sine, np.float32(0.5)))
+    assert value["kind"] == "tf.Tensor" and abs(float(value["value"]) - np.sin(0.5)) < 1e-6
+    with pytest.raises(Exception, match="no function 'cos'"):
+        nb.probe("keras.tf_function", name="cos")
+
+
+def test_tf_variable_and_load_model_need_no_notebook_imports(nb):
+    variable = nb.probe("keras.tf_variable", value=np.array([[1, 2]], np.int32))
+    described = nb.probe("keras.tf_values", value=variable)
+    assert (described["kind"], described["dtype"]) == ("tf.Variable", "int32")
+    path = "saved_by_the_test.keras"  # in the kernel's own folder
+    nb.call("save_model", path)
+    loaded = nb.probe("keras.load_model", path=path)
+    total = nb.probe("keras.param_counts", model=loaded)["total"]
+    assert total == (6 * 5 + 5) + (5 * 4 + 4) + (4 * 3 + 3)

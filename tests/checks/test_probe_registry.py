@@ -44,6 +44,6 @@ def test_keras_probe_names_are_declared_in_source():
     )
     names = ["param_counts", "layer_params", "output_shapes", "layer_shapes", "predict_classes"]
     names += ["compile_settings", "figure_curves", "weight_digests", "optimizer_coverage"]
-    names += ["tf_values"]
+    names += ["tf_values", "tf_function", "tf_variable", "load_model"]
     for name in [*names, "train_losses"]:
         assert f'@probe("keras.{name}")' in text, name

@@ -2,7 +2,8 @@
 
 ``compile_model`` is called on fresh networks twice, once with the lab's values and once
 with others (so a hard-coded 0.01 or a forgotten ``momentum`` shows); the kernel only
-reports how the model was compiled, and every judgement is made here.
+reports how the model was compiled, and every judgement is made here. The history has one
+value per epoch the notebook really trained (its ``EPOCHS`` when it uses that name).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import math
 
 from grader import checks
-from grader.checks.classification import numeric_array
 
 #: Loss names that fit one-hot labels and a softmax output.
 CATEGORICAL_LOSSES = {"categorical_crossentropy", "CategoricalCrossentropy"}
@@ -64,22 +64,12 @@ def test_compile_model(nb):
 
 
 def test_training_history(nb):
-    assert nb.exists("history.history"), (
-        "the notebook has no `history`: keep what model.fit returns"
-    )
-    curves = nb.get("history.history")
-    assert type(curves) is dict, "`history` must be what model.fit returned (a History)"
-    epochs = nb.get("EPOCHS")
-    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
-        assert key in curves, f"history.history has no {key!r}: train with validation_split"
-        values = numeric_array(curves[key], f"history.history[{key!r}]").reshape(-1)
-        assert len(values) == epochs, (
-            f"history.history[{key!r}] has {len(values)} values, one per epoch of {epochs}"
-        )
-    loss = numeric_array(curves["loss"], "the training loss").reshape(-1).tolist()
+    curves = checks.fit_history(nb, ("loss", "accuracy", "val_loss", "val_accuracy"))
+    loss = curves["loss"]
     nb.record("loss_per_epoch", loss)
-    nb.record("final_training_accuracy", float(numeric_array(curves["accuracy"], "")[-1]))
+    nb.record("final_training_accuracy", curves["accuracy"][-1])
     checks.expect_loss_decrease(loss, k=1, what="training loss in history.history")
+    assert nb.exists("model"), "the notebook has no trained `model`"
     trained = compile_settings(nb, nb.ref("model"))
     assert trained.get("optimizer") == "SGD", (
         f"the notebook's `model` was trained with {trained.get('optimizer')}, not SGD"

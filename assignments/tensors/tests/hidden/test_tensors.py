@@ -42,8 +42,9 @@ def test_seeded_uniform_on_fresh_seeds(nb):
 
 
 def variable_in_kernel(nb, values: np.ndarray):
-    """A fresh tf.Variable in the kernel (the student's function gets the real object)."""
-    return nb.new("tf.Variable", values)
+    """A fresh tf.Variable in the kernel (the student's function gets the real object),
+    made by the grader: the notebook's name for TensorFlow does not matter."""
+    return nb.probe("keras.tf_variable", value=values)
 
 
 def test_variables_change_in_place(nb):

@@ -56,13 +56,16 @@ def test_lab_distance_and_product(nb):
 
 
 def test_lab_derivatives(nb):
-    slope = as_float(nb.call("first_derivative", nb.ref("cubic"), 2.0), "first_derivative")
+    # The lab's two functions, built by the grader (the notebook may name its own anything).
+    cubic = nb.probe("keras.tf_function", name="cubic")
+    quartic = nb.probe("keras.tf_function", name="quartic")
+    slope = as_float(nb.call("first_derivative", cubic, 2.0), "first_derivative")
     assert abs(slope - 52.0) < 1e-4, (
-        f"first_derivative(cubic, 2.0) is {slope}, expected 9 * 4 + 8 * 2 = 52"
+        f"first_derivative(3x^3 + 4x^2, 2.0) is {slope}, expected 9 * 4 + 8 * 2 = 52"
     )
-    curvature = as_float(nb.call("second_derivative", nb.ref("quartic"), 2.5), "second_derivative")
+    curvature = as_float(nb.call("second_derivative", quartic, 2.5), "second_derivative")
     assert abs(curvature - 6.25) < 1e-4, (
-        f"second_derivative(quartic, 2.5) is {curvature}, expected 2.5 ** 2 = 6.25"
+        f"second_derivative(x^4 / 12, 2.5) is {curvature}, expected 2.5 ** 2 = 6.25"
     )
 
 

@@ -28,7 +28,7 @@ TRAINABLE_NEAR_MISSES = {
 
 
 def three_class_model(nb):
-    base = nb.call("keras.models.load_model", BASE_PATH)
+    base = nb.probe("keras.load_model", path=BASE_PATH)
     return nb.call("build_transfer_model", base, NUM_CLASSES)
 
 

@@ -83,7 +83,7 @@ def head_run(nb) -> dict[str, Any]:
     """Fresh base -> 3-class model -> snapshot -> train_head -> snapshot, accuracy."""
     if "head" not in _RUNS:
         (x, y), (x_held, y_held) = grader_task(nb.tier)
-        base = nb.call("keras.models.load_model", BASE_PATH)
+        base = nb.probe("keras.load_model", path=BASE_PATH)
         shipped = json.loads(SHIPPED.read_text(encoding="utf-8"))["weights"]
         loaded = freezing.weight_snapshot(nb, base)
         assert shipped and all(
