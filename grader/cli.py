@@ -2,7 +2,9 @@
 
 Exit codes: 0 grading completed (whatever the score); 1 ``validate`` found a
 problem; 2 the course or its files are wrong; 3 a submission could not be read;
-4 the notebook could not be run at all (no kernel).
+4 the notebook could not be run at all (no kernel). When the grader's own tests could not
+run (a broken pytest configuration, a test file that does not import) the exit code is 2:
+that is never scored as the student's zero.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import sys
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from grader import __version__
@@ -27,7 +30,7 @@ from grader.cli_common import (
 from grader.cli_course import course_option
 from grader.config import OUTPUT_ROOT
 from grader.course import find_course
-from grader.errors import GraderError
+from grader.errors import GraderError, grading_error_exit_code
 from grader.results import GradingResult, json_schema
 from grader.runners.warm import KernelPool
 from grader.validation import validation_problems
@@ -101,8 +104,11 @@ def grade_command(
         _summary(results)
     failed = [r for r in results if r.grading_error]
     if failed:
-        console.print(f"[red]error:[/] {failed[0].submission.name}: {failed[0].grading_error}")
-        sys.exit(3 if "could not be run" not in (failed[0].grading_error or "") else 4)
+        error = failed[0].grading_error or ""
+        console.print(
+            f"[red]error:[/] {failed[0].submission.name}: {escape(error)}", soft_wrap=True
+        )
+        sys.exit(grading_error_exit_code(error))
 
 
 @main.command("validate")

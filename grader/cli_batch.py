@@ -188,9 +188,11 @@ def _summary(gradebook: Gradebook, assignment: str, out: Path) -> None:
         note = attempt.grading_error or ("flagged for review" if attempt.flagged else "")
         if not note and result.score.pending_manual_points:
             note = f"{result.score.pending_manual_points:g} points await a mark"
+        # An error row is not a score: it is regraded by running the same command again.
+        score = f"{result.score.points:g}/{result.score.max_points:g}"
         table.add_row(
             attempt.student,
-            f"{result.score.points:g}/{result.score.max_points:g}",
+            "error: regrade" if attempt.grading_error else score,
             str(len(gradebook.attempts(assignment, attempt.student))),
             note[:70],
         )
