@@ -25,8 +25,7 @@ from grader.batch.gradebook import Gradebook
 from grader.batch.run import plan, run_batch, scratch
 from grader.batch.submissions import DEFAULT_PATTERN, Roster
 from grader.batch.summary import write_summary
-from grader.cli_common import make_runner, runner_option, sandbox_option
-from grader.cli_course import course_option
+from grader.cli.common import course_option, make_runner, runner_option, sandbox_option
 from grader.config import OUTPUT_ROOT
 from grader.course import find_course
 

@@ -16,16 +16,16 @@ import nbformat
 from rich.markup import escape
 from rich.table import Table
 
-from grader.cli_common import (
+from grader.cli.common import (
     assignment_for,
     console,
+    course_option,
     grade_one,
     make_runner,
     out,
     runner_option,
     sandbox_option,
 )
-from grader.cli_course import course_option
 from grader.course import Assignment
 from grader.errors import SubmissionError, grading_error_exit_code
 from grader.notebook import read_submission
