@@ -77,3 +77,20 @@ def test_an_installed_package_reads_its_own_copies(tmp_path, monkeypatch):
     monkeypatch.setattr(bundled, "CHECKOUT", tmp_path / "site-packages")
     assert bundled.templates_dir() == package / "templates"
     assert bundled.lab_names() == ["lab1"]
+
+
+def test_a_course_template_overrides_the_installed_ones_one_file_at_a_time(tmp_path, monkeypatch):
+    from grader.report import samples
+    from grader.report.render import render_html, render_markdown, template_folders
+
+    package = tmp_path / "site-packages" / "grader"
+    shutil.copytree(ROOT / "templates", package / "templates")
+    monkeypatch.setattr(bundled, "PACKAGE", package)
+    monkeypatch.setattr(bundled, "CHECKOUT", tmp_path / "site-packages")
+    course = tmp_path / "course" / "templates"
+    course.mkdir(parents=True)
+    (course / "report.md.j2").write_text("COURSE OVERRIDE {{ report.title }}\n")
+    assert template_folders(course) == [course, package / "templates"]
+    markdown = render_markdown(samples.full_marks(), templates_dir=course)
+    assert markdown.startswith("COURSE OVERRIDE")
+    assert "<html" in render_html(samples.full_marks(), templates_dir=course)

@@ -48,7 +48,10 @@ def init_command(folder: Path, ci: str, labs: str | None, all_labs: bool) -> Non
     course = init_course(folder, ci, _labs(labs, all_labs))  # type: ignore[arg-type]
     console.print(f"[green]✓[/] course in {course.root}")
     if ci != "none":
-        console.print(f"  CI: {CI_FILES[ci]} (grader assign --all --check, grader validate --all)")
+        console.print(
+            f"  CI: {CI_FILES[ci]} (grader assign --all --check, grader validate --all)",
+            soft_wrap=True,
+        )
     for name in course.assignment_names():
         console.print(f"  lab: {name}")
     console.print(
