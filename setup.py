@@ -32,10 +32,14 @@ class BuildWithBundle(build_py):
     """build_py, then the bundled folders copied into build/lib/grader/."""
 
     def run(self) -> None:
-        super().run()
-        if getattr(self, "editable_mode", False):
-            return
+        editable = getattr(self, "editable_mode", False)
         package = Path(self.build_lib) / "grader"
+        if not editable:
+            # A build folder left from an earlier build may hold files deleted since.
+            shutil.rmtree(package, ignore_errors=True)
+        super().run()
+        if editable:
+            return
         for source, target in BUNDLE:
             origin = HERE / source
             if not origin.is_dir():

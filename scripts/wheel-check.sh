@@ -16,7 +16,8 @@ trap 'rm -rf "$work"' EXIT
 fail() { echo "wheel-check: FAILED: $*" >&2; exit 1; }
 
 echo "wheel-check: building the wheel"
-rm -rf build dist
+# build/lib may hold files deleted since the last build; build/site (the docs) stays.
+rm -rf dist build/lib build/bdist.*
 .venv/bin/python -m pip wheel --no-deps --no-build-isolation -q --disable-pip-version-check \
   -w dist . 2>&1 | grep -v "is ignored" || true
 wheel=$(ls "$PWD"/dist/dlgrader-*.whl)

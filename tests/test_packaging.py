@@ -94,3 +94,17 @@ def test_a_course_template_overrides_the_installed_ones_one_file_at_a_time(tmp_p
     markdown = render_markdown(samples.full_marks(), templates_dir=course)
     assert markdown.startswith("COURSE OVERRIDE")
     assert "<html" in render_html(samples.full_marks(), templates_dir=course)
+
+
+def test_version_is_one_number_everywhere():
+    """`grader --version`, the package and the distribution's metadata agree."""
+    import importlib.metadata
+
+    from grader import __version__
+
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and done.stdout.strip() == f"dlgrader, version {__version__}"
+    assert importlib.metadata.version("dlgrader") == __version__
+    assert f'version = "{__version__}"' in (ROOT / "pyproject.toml").read_text()
