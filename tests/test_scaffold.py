@@ -158,3 +158,10 @@ def test_init_add_new_validate_from_the_command_line(tmp_path):
     assert "solution full marks" in done.stderr
     done = grader("assign", "--all", "--check", cwd=course)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_add_list_names_every_bundled_lab(tmp_path):
+    done = grader("add", "--list", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    listed = [line.split()[0] for line in done.stdout.splitlines() if line.strip()]
+    assert listed == bundled.lab_names()

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from grader import bundled
-from grader.cli.common import console, course_option
+from grader.cli.common import console, course_option, out
 from grader.course import find_course
 from grader.scaffold.course_files import CI_FILES
 from grader.scaffold.init import init_course
@@ -55,21 +55,29 @@ def init_command(folder: Path, ci: str, labs: str | None, all_labs: bool) -> Non
     for name in course.assignment_names():
         console.print(f"  lab: {name}")
     console.print(
-        f"next: cd {folder} && grader add LAB (bundled: {', '.join(bundled.lab_names())}) "
+        f"next: cd {folder} && grader add LAB (grader add --list shows them) "
         "or grader new NAME --framework numpy",
         soft_wrap=True,
     )
 
 
 @click.command("add")
-@click.argument("names", nargs=-1, required=True)
+@click.argument("names", nargs=-1)
+@click.option("--list", "listing", is_flag=True, help="List the bundled labs and stop.")
 @course_option
-def add_command(names, course) -> None:
+def add_command(names, listing: bool, course) -> None:
     """Copy bundled labs NAMES into this course: solution, stub, tests, rubric, data and
     example submissions. Refuses, writing nothing, if any of a lab's files exist.
 
-    Bundled labs: see `grader add --help` in an installed grader, or the README's table.
+    grader add --list names the bundled labs.
     """
+    if listing or not names:
+        bundle = find_course(bundled.labs_root())
+        for name in bundled.lab_names():
+            out.print(f"{name:18} {bundle.assignment(name).config.title}", soft_wrap=True)
+        if not listing:
+            raise click.UsageError("name a lab to add (listed above)")
+        return
     found = find_course(course)
     for name in names:
         written = add_lab(found, name)

@@ -39,7 +39,7 @@ def course_yaml() -> str:
         "# default, commented out: delete the '#' before a key to change it.",
         "# Reference: docs/reference/config.md (CourseConfig).",
         "#",
-        "# Next step: grader add LAB copies a bundled lab in (grader add --help lists them);",
+        "# Next step: grader add LAB copies a bundled lab in (grader add --list names them);",
         "# grader new NAME --framework numpy|torch|keras starts your own.",
         "",
     ]
