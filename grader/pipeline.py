@@ -38,6 +38,7 @@ from grader.results import (
 from grader.runners.base import Enforcement, Runner
 from grader.runners.local import LocalRunner
 from grader.scoring import score_criterion, total_score
+from grader.testing.failures import TestsDidNotRun, check_every_criterion_ran
 from grader.testing.plugin import run_tests
 
 Mode = Literal["grade", "check"]
@@ -86,6 +87,7 @@ def grade(
     execution: Execution | None = None
     figures: list[CapturedFigure] = []
     tests_s = 0.0
+    machinery_error: str | None = None
     try:
         if problem is not None:
             raise SubmissionError(f"{notebook.name}: {problem}")
@@ -135,9 +137,13 @@ def grade(
                         assignment, nb, tier, gpu_available=enforcement.gpu_available, mode=mode
                     )
                     outcomes, tests_s = run_tests(files, run.bridge, context, assignment.tests_root)
+                    if not execution.stop_reason:
+                        check_every_criterion_ran(criteria, outcomes)
                     flags = integrity.collect(nb, assignment.name, run.bridge)
                     limits_hit = explain_breaches(session.breaches(), limits, execution)
                     break
+        except TestsDidNotRun as exc:  # the grader's fault: an error to fix, not a score
+            grading_error = machinery_error = str(exc)
         except Exception as exc:  # noqa: BLE001 - the kernel could not start or be driven
             grading_error = f"the notebook could not be run: {type(exc).__name__}: {exc}"[:1000]
 
@@ -151,6 +157,7 @@ def grade(
             default_policy=rubric.gpu_policy,
             tier=tier,
             stopped_reason=stop,
+            tests_did_not_run=machinery_error,
         )
         for c in criteria
     ]

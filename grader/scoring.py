@@ -27,8 +27,13 @@ def score_criterion(
     default_policy: GpuPolicy,
     tier: str | None,
     stopped_reason: str | None = None,
+    tests_did_not_run: str | None = None,
 ) -> CriterionResult:
-    """Score one criterion from the outcomes of its tests (a manual one is pending)."""
+    """Score one criterion from the outcomes of its tests (a manual one is pending).
+
+    ``tests_did_not_run`` is the grader's own failure to run tests: a criterion left without
+    outcomes by it is an ``error`` naming that cause, never "not run" as if the student's.
+    """
     if criterion.manual:
         return pending_manual(criterion)
     assert criterion.feedback is not None  # the model requires it of automatic criteria
@@ -54,6 +59,14 @@ def score_criterion(
             counts_toward_total=pending,
             pending=pending,
             feedback=f"Needs a GPU, which this grading machine lacks: {note}.",
+        )
+    if not own and tests_did_not_run:
+        return CriterionResult(
+            **base,
+            status="error",
+            points=0.0,
+            feedback=criterion.feedback.failed,
+            detail=tests_did_not_run,
         )
     if not own or any(o.not_run for o in own):
         reason = (

@@ -18,6 +18,7 @@ reads (and runs) like a session. Used by ``tests/test_docs.py`` and ``docs_hooks
 
 from __future__ import annotations
 
+import posixpath
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -50,7 +51,7 @@ class Example:
 
     @property
     def where(self) -> str:
-        return f"docs/{self.page}:{self.line}"
+        return f"{posixpath.normpath('docs/' + self.page)}:{self.line}"
 
 
 def is_command_block(lang: str, body: str) -> bool:
@@ -70,7 +71,7 @@ def examples(path: Path) -> list[Example]:
             continue
         before = text[: fence.start()].rstrip()
         example = Example(
-            page=path.relative_to(DOCS).as_posix(),
+            page=page_name(path),
             line=text.count("\n", 0, fence.start()) + 1,
             lang=fence.group("lang"),
             code=_dedent(fence.group("body"), fence.group("indent")),
@@ -80,6 +81,11 @@ def examples(path: Path) -> list[Example]:
             _apply(example, marker)
         found.append(example)
     return found
+
+
+def page_name(path: Path) -> str:
+    """A page relative to docs/; the README (outside it) is ``../README.md``."""
+    return posixpath.relpath(path.resolve().as_posix(), DOCS.resolve().as_posix())
 
 
 def _last_marker(before: str) -> re.Match | None:

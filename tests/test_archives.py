@@ -133,6 +133,9 @@ def test_a_batch_of_hostile_files_has_one_row_per_file(tmp_path):
     assert done.returncode == 0, said
     assert "6 file(s) in, one row each" in said
     assert "Traceback" not in said
+    for noise in ("Warning", "DuplicateCellId", "Task exception"):
+        assert noise not in said, said
+    assert (out / "grader.log").is_file() and f"{out / 'grader.log'}" in " ".join(said.split())
     results = {p.parent.name: json.loads(p.read_text()) for p in sorted(out.glob("*/results.json"))}
     assert sorted(results) == ["alice", "bob", "carol", "dave", "erin", "frank"]
     for student in ("alice", "bob", "frank"):

@@ -35,6 +35,7 @@ VENV_BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import docs_examples  # noqa: E402
+import docs_readme  # noqa: E402
 import docs_reference  # noqa: E402
 
 from grader import config, results, rubric  # noqa: E402
@@ -46,6 +47,9 @@ COURSE_PARTS = ["assignments", "rubrics", "solutions", "examples", "templates", 
 #: commands run in the site's own pages. Remove a page here once its blocks are marked.
 NOT_YET_MARKED: set[str] = set()
 QUICKSTART = DOCS / "quickstart.md"
+README = ROOT / "README.md"
+#: Not part of a source tree handed to pip: environments, builds, outputs.
+NOT_SOURCE = (".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "grading-output")
 BLOCK_TIMEOUT = 300
 
 
@@ -271,6 +275,8 @@ def shell_env(home: Path) -> dict[str, str]:
     for name in ("DLGRADER_DATA_TIER", "KERAS_HOME"):
         env.pop(name, None)
     env.update(PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}", COLUMNS="200", TERM="dumb")
+    # A page that installs packages reuses this user's pip cache, not the scratch HOME's.
+    env.setdefault("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip"))
     env.update(NO_COLOR="1", HOME=str(home))
     return env
 
@@ -287,7 +293,9 @@ def docker_works() -> str | None:
     return None
 
 
-def run_page(page: Path, course: Path) -> list[docs_examples.Example]:
+def run_page(
+    page: Path, course: Path, timeout: float = BLOCK_TIMEOUT
+) -> list[docs_examples.Example]:
     """Run a page's runnable blocks in order, each where the previous one ended."""
     state = course.parent / "cwd"
     state.write_text(str(course))
@@ -308,7 +316,7 @@ def run_page(page: Path, course: Path) -> list[docs_examples.Example]:
             capture_output=True,
             text=True,
             env=shell_env(home),
-            timeout=BLOCK_TIMEOUT,
+            timeout=timeout,
         )
         output = proc.stdout + proc.stderr
         where = f"{example.where} exited {proc.returncode}, expected {example.exit}"
@@ -342,3 +350,44 @@ def test_quickstart_ends_with_a_class_summary(tmp_path):
     html = summary.read_text(encoding="utf-8")
     for student in ("alice_correct", "bob_sign_flip_db1", "carol_missing_2_over_n"):
         assert student in html
+
+
+# -- the README -------------------------------------------------------------------------
+
+
+def test_readme_lists_every_bundled_lab():
+    """The table is generated from the labs: a new or renamed lab cannot be left out."""
+    text = README.read_text(encoding="utf-8")
+    assert docs_readme.with_table(text) == text, "run: .venv/bin/python scripts/docs_readme.py"
+    from grader import bundled
+
+    for name in bundled.lab_names():
+        assert f"| `{name}` |" in text
+    assert "to come" not in text, "the README promises something that already exists"
+
+
+def test_readme_table_check_catches_a_missing_lab(monkeypatch):
+    text = README.read_text(encoding="utf-8")
+    stale = "\n".join(ln for ln in text.splitlines() if not ln.startswith("| `neurons` |"))
+    assert docs_readme.with_table(stale) != stale
+
+
+def test_readme_course_block_is_marked_to_run():
+    blocks = [e for e in docs_examples.examples(README) if e.kind == "run"]
+    assert blocks, "the README's own-course commands must run in the docs test"
+    code = "\n".join(e.code for e in blocks)
+    for command in ("pip install", "grader init", "grader add", "grader grade", "grader new"):
+        assert command in code
+
+
+@pytest.mark.slow
+def test_readme_own_course_runs_from_the_installed_wheel(tmp_path):
+    """Every line of "Your own course", literally: build, install, init, add, grade, new."""
+    source = tmp_path / "dlgrader"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*NOT_SOURCE))
+    # One block builds a wheel, installs it with its dependencies and grades six notebooks.
+    assert run_page(README, source, timeout=BLOCK_TIMEOUT * 4)
+    course = tmp_path / "home" / "mycourse"
+    assert (course / "dlgrader.yaml").is_file()
+    report = course / "grading-output" / "backprop" / "alice_correct"
+    assert (report / "report.html").is_file() and (report / "report.md").is_file()

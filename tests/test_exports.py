@@ -21,8 +21,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from grader import cli_export
 from grader.batch.gradebook import Gradebook
+from grader.cli import export as cli_export
 from grader.errors import GraderError
 from grader.exports.classroom import GITHUB_STATUSES
 from grader.exports.gradescope import VISIBILITY_VALUES
@@ -181,7 +181,7 @@ if args[0] == "grade":
     (out / "results.json").write_text(result.model_dump_json())
     sys.exit(int(os.environ.get("FAKE_EXIT", "0")))
 import click
-from grader import cli_export
+from grader.cli import export as cli_export
 group = click.Group()
 cli_export.register(group)
 group(args)

@@ -12,8 +12,9 @@ import click
 from click.testing import CliRunner
 from test_marks import manual_course, manual_rubric, record, result_for
 
-from grader import cli_export, cli_mark
 from grader.batch.gradebook import Gradebook
+from grader.cli import export as cli_export
+from grader.cli import mark as cli_mark
 from grader.errors import GraderError
 
 GROUP = click.Group()

@@ -14,8 +14,9 @@ from html.parser import HTMLParser
 import pytest
 from markdown_it import MarkdownIt
 
+from grader import bundled
 from grader.errors import ConfigError
-from grader.report import render, samples
+from grader.report import samples
 from grader.report.render import render_html, render_markdown, write_reports
 from grader.report.text import clean_text, md_cell, md_fence, md_inline, relative_url
 from grader.report.view import build_view
@@ -481,6 +482,7 @@ def test_template_errors_name_the_problem(tmp_path, monkeypatch):
     (tmp_path / "report.md.j2").write_text("{% if %}")
     with pytest.raises(ConfigError, match="report.md.j2"):
         render_markdown(samples.full_marks(), templates_dir=tmp_path)
-    monkeypatch.setattr(render, "DEFAULT_TEMPLATES", tmp_path / "gone")
+    monkeypatch.setattr(bundled, "PACKAGE", tmp_path / "gone")
+    monkeypatch.setattr(bundled, "CHECKOUT", tmp_path / "gone")
     with pytest.raises(ConfigError, match="gone"):
         render_html(samples.full_marks())

@@ -124,9 +124,14 @@ class Gradebook:
         self.close()
 
     def graded(self, assignment: str) -> set[tuple[str, str]]:
-        """(student, sha256) of every attempt already graded for ``assignment``."""
+        """(student, sha256) of every attempt already graded for ``assignment``.
+
+        An attempt with a ``grading_error`` is left out: it holds no score (the grader or the
+        machine failed, or the file could not be read), so the next batch grades it again.
+        """
         rows = self._db.execute(
-            "SELECT student, sha256 FROM attempts WHERE assignment = ?", (assignment,)
+            "SELECT student, sha256 FROM attempts WHERE assignment = ? AND grading_error IS NULL",
+            (assignment,),
         )
         return {(student, sha) for student, sha in rows}
 

@@ -1,6 +1,7 @@
 """Render the feedback reports (HTML and Markdown) from a results document.
 
-Templates live in the repository's top-level ``templates/`` folder; a course can
+Our templates ship with the grader (:func:`grader.bundled.templates_dir`: inside the
+installed package, or the repository's top-level ``templates/`` in a checkout); a course can
 put its own ``templates/`` folder first (``templates_dir``) and override any one
 of them, falling back to ours for the rest. Templates get a
 :class:`~grader.report.view.ReportView`, already cut down to what the chosen
@@ -18,13 +19,12 @@ from pathlib import Path
 
 import jinja2
 
-import grader
+from grader.bundled import templates_dir as default_templates
 from grader.errors import ConfigError
 from grader.report.text import md_cell, md_fence, md_inline
 from grader.report.view import View, build_view
 from grader.results import GradingResult
 
-DEFAULT_TEMPLATES = Path(grader.__file__).resolve().parent.parent / "templates"
 HTML_TEMPLATE = "report.html.j2"
 MARKDOWN_TEMPLATE = "report.md.j2"
 
@@ -74,17 +74,13 @@ def write_reports(
 
 def template_folders(templates_dir: Path | str | None = None) -> list[Path]:
     """The folders searched for templates, the course's own first."""
-    if not DEFAULT_TEMPLATES.is_dir():
-        raise ConfigError(
-            f"the report templates folder {DEFAULT_TEMPLATES} is missing; "
-            "it ships with the grader: restore it from the repository"
-        )
-    folders = [DEFAULT_TEMPLATES]
+    ours = default_templates()
+    folders = [ours]
     if templates_dir is not None:
         course = Path(templates_dir)
         if not course.is_dir():
             raise ConfigError(f"report templates folder {course} does not exist")
-        if course.resolve() != DEFAULT_TEMPLATES:
+        if course.resolve() != ours.resolve():
             folders.insert(0, course)
     return folders
 

@@ -13,7 +13,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from contextlib import redirect_stdout
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ import pytest
 
 from grader.bridge import Bridge, RequestTimeout, StudentError
 from grader.results import TestOutcome
+from grader.testing.failures import check_started, collection_error
 from grader.testing.fixture import GPUUnavailable, KernelNotRunning, Notebook
 
 PYTEST_INI = Path(__file__).with_name("pytest.ini")
@@ -40,6 +41,7 @@ class GraderPlugin:
         self.context = context
         self.base = base
         self.outcomes: dict[str, TestOutcome] = {}
+        self.collection_errors: list[str] = []
         self._measured: dict[str, dict[str, Any]] = {}
         self._notes: dict[str, list[str]] = {}
 
@@ -56,6 +58,10 @@ class GraderPlugin:
         report = outcome.get_result()
         if call.excinfo is not None and report.outcome != "passed":
             report.dlgrader = describe(call.excinfo.value)  # type: ignore[attr-defined]
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors.append(collection_error(report.nodeid, report.longrepr))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "call" or report.outcome != "passed":
@@ -131,8 +137,10 @@ def run_tests(
 ) -> tuple[list[TestOutcome], float]:
     """Run the given test files against the kernel; return outcomes and seconds taken.
 
-    ``extra_args`` are added to pytest's command line; grading passes none. The
-    in-notebook check passes :data:`IN_KERNEL_ARGS`.
+    Raises :class:`~grader.testing.failures.TestsDidNotRun` when pytest could not run
+    them (its configuration, a plugin, a test file that does not import). ``extra_args``
+    are added to pytest's command line; grading passes none. The in-notebook check
+    passes :data:`IN_KERNEL_ARGS`.
     """
     plugin = GraderPlugin(bridge, context, base)
     args = [
@@ -161,17 +169,19 @@ def run_tests(
     # rewriter on sys.meta_path; it would rewrite assignment tests despite --assert=plain
     # and put test expressions into messages. Lift it for the run.
     rewriters = [h for h in sys.meta_path if type(h).__name__ == "AssertionRewritingHook"]
-    with redirect_stdout(io.StringIO()):
+    printed = io.StringIO()
+    with redirect_stdout(printed), redirect_stderr(printed):
         previous = os.environ.pop("PYTEST_ADDOPTS", None)
         for hook in rewriters:
             sys.meta_path.remove(hook)
         try:
-            pytest.main(args, plugins=[plugin])
+            exit_code = pytest.main(args, plugins=[plugin])
         finally:
             sys.meta_path[0:0] = rewriters
             if previous is not None:
                 os.environ["PYTEST_ADDOPTS"] = previous
             forget_test_modules(base)
+    check_started(exit_code, printed.getvalue(), plugin.collection_errors)
     return list(plugin.outcomes.values()), time.perf_counter() - started
 
 

@@ -1,8 +1,6 @@
-"""The ``grader`` command. Thin: parse, call the pipeline, show, choose the exit code.
+"""The grading commands: ``grade``, ``validate`` and ``schema``.
 
-Exit codes: 0 grading completed (whatever the score); 1 ``validate`` found a
-problem; 2 the course or its files are wrong; 3 a submission could not be read;
-4 the notebook could not be run at all (no kernel).
+Thin: parse, call the pipeline, show, choose the exit code (see :mod:`grader.cli`).
 """
 
 from __future__ import annotations
@@ -12,45 +10,29 @@ import sys
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
-from grader import __version__
-from grader.cli_common import (
+from grader.cli.common import (
     assignment_for,
     console,
+    course_option,
     grade_one,
     make_runner,
     out,
     runner_option,
     sandbox_option,
 )
-from grader.cli_course import course_option
 from grader.config import OUTPUT_ROOT
 from grader.course import find_course
-from grader.errors import GraderError
+from grader.errors import grading_error_exit_code
+from grader.logfile import route_to
 from grader.results import GradingResult, json_schema
 from grader.runners.warm import KernelPool
 from grader.validation import validation_problems
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="dlgrader")
-def main() -> None:
-    """Grade deep-learning lab notebooks.
-
-    Student code runs in a sandboxed Jupyter kernel; the tests, their expected values and the
-    scoring run here, outside it.
-
-    \b
-    Instructors:   grader grade submissions/*.ipynb --assignment lenet5
-    Students:      grader check my_lenet5.ipynb
-    Course authors: grader validate lenet5
-    Whole classes: grader batch submissions/ --assignment lenet5
-    Platforms:     grader export --assignment lenet5 --format canvas --roster roster.csv
-    """
-
-
-@main.command("grade")
+@click.command("grade")
 @click.argument(
     "notebooks",
     nargs=-1,
@@ -79,6 +61,8 @@ def grade_command(
     sees) and report.instructor.html (measured values, viva questions).
     """
     assignment = assignment_for(course, name, notebooks[0])
+    # Library noise and kernel output go to a file, not the terminal.
+    log = route_to(out or OUTPUT_ROOT / assignment.name)
     many = len(notebooks) > 1
     # Several notebooks: each next kernel starts while the current one's tests run.
     pool = KernelPool() if many else None
@@ -99,13 +83,17 @@ def grade_command(
             pool.close()
     if len(results) > 1:
         _summary(results)
+    console.print(f"library messages and kernel output: {log}")
     failed = [r for r in results if r.grading_error]
     if failed:
-        console.print(f"[red]error:[/] {failed[0].submission.name}: {failed[0].grading_error}")
-        sys.exit(3 if "could not be run" not in (failed[0].grading_error or "") else 4)
+        error = failed[0].grading_error or ""
+        console.print(
+            f"[red]error:[/] {failed[0].submission.name}: {escape(error)}", soft_wrap=True
+        )
+        sys.exit(grading_error_exit_code(error))
 
 
-@main.command("validate")
+@click.command("validate")
 @click.argument("names", nargs=-1)
 @click.option("--all", "every", is_flag=True, help="Validate every assignment of the course.")
 @course_option
@@ -139,7 +127,7 @@ def validate_command(names, every: bool, course, runner, sandbox) -> None:
     sys.exit(1 if problems else 0)
 
 
-@main.command("schema")
+@click.command("schema")
 @click.option(
     "-o",
     "--output",
@@ -173,24 +161,6 @@ def _summary(results: list[GradingResult]) -> None:
     out.print(table)
 
 
-def run() -> None:
-    """Entry point that turns grader errors into one line and an exit code."""
-    try:
-        main(standalone_mode=True)
-    except GraderError as exc:
-        console.print(f"[red]error:[/] {exc}", soft_wrap=True)
-        sys.exit(exc.exit_code)
-
-
-def _register_course_commands() -> None:
-    from grader import cli_batch, cli_check, cli_course, cli_doctor, cli_export, cli_mark
-
-    cli_course.register(main)
-    cli_batch.register(main)
-    cli_export.register(main)
-    cli_check.register(main)
-    cli_mark.register(main)
-    cli_doctor.register(main)
-
-
-_register_course_commands()
+def register(group: click.Group) -> None:
+    for command in (grade_command, validate_command, schema_command):
+        group.add_command(command)

@@ -25,10 +25,10 @@ from grader.batch.gradebook import Gradebook
 from grader.batch.run import plan, run_batch, scratch
 from grader.batch.submissions import DEFAULT_PATTERN, Roster
 from grader.batch.summary import write_summary
-from grader.cli_common import make_runner, runner_option, sandbox_option
-from grader.cli_course import course_option
+from grader.cli.common import course_option, make_runner, runner_option, sandbox_option
 from grader.config import OUTPUT_ROOT
 from grader.course import find_course
+from grader.logfile import route_to
 
 console = Console(stderr=True)
 
@@ -92,6 +92,7 @@ def batch_command(
     runner = runner or assignment.course.config.runner
     make_runner(sandbox, runner, assignment.course)  # no engine or image: one line, exit 4
     out = out or OUTPUT_ROOT / assignment.name
+    log = route_to(out)  # library noise and kernel output: a file, not the terminal
     with Gradebook(out / "gradebook.sqlite") as gradebook, scratch() as workdir:
         batch = plan(
             assignment,
@@ -120,6 +121,7 @@ def batch_command(
                 gradebook, assignment.name, out, templates_dir=templates, not_graded=not_graded
             )
             console.print(f"class summary: {summary}")
+        console.print(f"library messages and kernel output: {log}")
 
 
 def _grade(
@@ -205,9 +207,13 @@ def _summary(
             note = f"not gradable: {note}"
         if not note and result.score.pending_manual_points:
             note = f"{result.score.pending_manual_points:g} points await a mark"
+        # An error row is not a score: it is regraded by running the same command again.
+        score = f"{result.score.points:g}/{result.score.max_points:g}"
         table.add_row(
             attempt.student,
-            f"{result.score.points:g}/{result.score.max_points:g}",
+            "not gradable"
+            if result.not_gradable
+            else ("error: regrade" if attempt.grading_error else score),
             str(len(gradebook.attempts(assignment, attempt.student))),
             note[:70],
         )

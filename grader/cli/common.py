@@ -1,7 +1,7 @@
 """What the ``grader`` commands share: options, runner choice, grading one notebook, tables.
 
-Kept apart from :mod:`grader.cli` so that each command module (``cli_check``,
-``cli_batch``, ...) imports these without importing the command group itself.
+Each command module of :mod:`grader.cli` imports these; none imports another command
+module or the group itself.
 """
 
 from __future__ import annotations
@@ -36,6 +36,12 @@ STATUS_STYLE = {
     "pending": "blue",
 }
 STATUS_LABEL = {"needs_gpu": "needs a GPU", "not_run": "not run", "pending": "awaiting a mark"}
+
+course_option = click.option(
+    "--course",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Course folder (with assignments/ and rubrics/). Default: found from the current folder.",
+)
 
 sandbox_option = click.option(
     "--sandbox",

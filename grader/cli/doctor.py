@@ -8,8 +8,7 @@ import sys
 import click
 from rich.table import Table
 
-from grader.cli_common import out
-from grader.cli_course import course_option
+from grader.cli.common import course_option, out
 from grader.course import find_course
 from grader.errors import GraderError
 

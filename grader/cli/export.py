@@ -12,8 +12,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from grader.cli_common import gradebook_option, out_dir_option
-from grader.cli_course import course_option
+from grader.cli.common import course_option, gradebook_option, out_dir_option
 from grader.config import OUTPUT_ROOT
 from grader.course import find_course
 from grader.exports import (

@@ -17,8 +17,7 @@ from rich.text import Text
 
 from grader.batch.gradebook import Gradebook
 from grader.batch.summary import TEMPLATES_SETTING, refresh_reports, write_summary
-from grader.cli_common import gradebook_option, out_dir_option
-from grader.cli_course import course_option
+from grader.cli.common import course_option, gradebook_option, out_dir_option
 from grader.config import OUTPUT_ROOT
 from grader.course import Assignment, find_course
 from grader.marks import (

@@ -1,7 +1,6 @@
 """Commands for course authors: ``assign``, ``release`` and ``data``.
 
-Registered on the main ``grader`` group by :mod:`grader.cli`; kept apart so that
-each file stays about one job.
+Registered on the main ``grader`` group by :mod:`grader.cli`.
 """
 
 from __future__ import annotations
@@ -10,18 +9,10 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from grader.authoring import stub_text
+from grader.cli.common import console, course_option
 from grader.course import find_course
-
-console = Console(stderr=True)
-
-course_option = click.option(
-    "--course",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Course folder (with assignments/ and rubrics/). Default: found from the current folder.",
-)
 
 
 @click.command("assign")

@@ -16,18 +16,18 @@ import nbformat
 from rich.markup import escape
 from rich.table import Table
 
-from grader.cli_common import (
+from grader.cli.common import (
     assignment_for,
     console,
+    course_option,
     grade_one,
     make_runner,
     out,
     runner_option,
     sandbox_option,
 )
-from grader.cli_course import course_option
 from grader.course import Assignment
-from grader.errors import SubmissionError
+from grader.errors import SubmissionError, grading_error_exit_code
 from grader.notebook import read_submission
 from grader.release import questions
 from grader.results import GradingResult
@@ -100,7 +100,7 @@ def check_command(
     )
     if result.grading_error:
         console.print(f"[red]error:[/] {escape(result.grading_error)}")
-        sys.exit(4 if "could not be run" in result.grading_error else 3)
+        sys.exit(grading_error_exit_code(result.grading_error))
     if submit and nb is not None:
         sys.exit(_submit(assignment, notebook, nb, result, output))
 

@@ -1,0 +1,53 @@
+"""The ``grader`` command: one group, one module per command group.
+
+Each module (``grading``, ``course``, ``scaffold``, ``check``, ``batch``, ``mark``,
+``export``, ``doctor``) defines its commands and a ``register(group)``; they share
+:mod:`grader.cli.common`. Thin: parse, call the library, show, choose the exit code.
+
+Exit codes: 0 grading completed (whatever the score); 1 ``validate`` found a
+problem; 2 the course or its files are wrong; 3 a submission could not be read;
+4 the notebook could not be run at all (no kernel). When the grader's own tests could not
+run (a broken pytest configuration, a test file that does not import) the exit code is 2:
+that is never scored as the student's zero.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from grader import __version__
+from grader.cli import batch, check, course, doctor, export, grading, mark, scaffold
+from grader.cli.common import console
+from grader.errors import GraderError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dlgrader")
+def main() -> None:
+    """Grade deep-learning lab notebooks.
+
+    Student code runs in a sandboxed Jupyter kernel; the tests, their expected values and the
+    scoring run here, outside it.
+
+    \b
+    Instructors:   grader grade submissions/*.ipynb --assignment lenet5
+    Students:      grader check my_lenet5.ipynb
+    Course authors: grader validate lenet5
+    Whole classes: grader batch submissions/ --assignment lenet5
+    Platforms:     grader export --assignment lenet5 --format canvas --roster roster.csv
+    """
+
+
+def run() -> None:
+    """Entry point that turns grader errors into one line and an exit code."""
+    try:
+        main(standalone_mode=True)
+    except GraderError as exc:
+        console.print(f"[red]error:[/] {exc}", soft_wrap=True)
+        sys.exit(exc.exit_code)
+
+
+for _module in (grading, scaffold, course, batch, export, check, mark, doctor):
+    _module.register(main)
