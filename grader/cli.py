@@ -183,7 +183,7 @@ def run() -> None:
 
 
 def _register_course_commands() -> None:
-    from grader import cli_batch, cli_check, cli_course, cli_doctor, cli_export, cli_mark
+    from grader import cli_batch, cli_check, cli_course, cli_doctor, cli_export, cli_mark, cli_serve
 
     cli_course.register(main)
     cli_batch.register(main)
@@ -191,6 +191,7 @@ def _register_course_commands() -> None:
     cli_check.register(main)
     cli_mark.register(main)
     cli_doctor.register(main)
+    cli_serve.register(main)
 
 
 _register_course_commands()
