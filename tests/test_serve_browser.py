@@ -84,7 +84,8 @@ def test_class_page_lists_the_class_and_needs_the_token(browser, server):
         assert answer.status == 403 and "needs the token" in stranger.content()
     if os.environ.get(SCREENSHOTS_ENV):
         page.goto(base(url) + "/class")
-        page.screenshot(path=str(DOCS / "serve-class.png"), full_page=True)
+        page.set_viewport_size({"width": 1000, "height": 330})
+        page.screenshot(path=str(DOCS / "serve-class.png"))
 
 
 def test_a_students_script_never_runs(browser, server):
