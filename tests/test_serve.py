@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 import zipfile
 
 import pytest
@@ -35,6 +36,14 @@ def served(tmp_path):
 
 def csrf(page: str) -> str:
     return re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)
+
+
+def mark_viva(client: TestClient, student: str, points: str, by: str) -> dict[str, str]:
+    """Mark ``student``'s viva through the form; returns the form, to post again."""
+    token = csrf(client.get(f"/student/{student}").text)
+    form = {"csrf": token, "criterion": "viva", "points": points, "comment": by, "by": by}
+    assert client.post(f"/student/{student}/mark", data=form).status_code == 303
+    return form
 
 
 def test_every_request_without_the_token_is_refused(tmp_path):
@@ -117,10 +126,7 @@ def test_bad_marks_are_refused_with_the_clis_message(served):
 
 def test_the_second_writer_sees_the_first_ones_mark(served):
     client, ctx = served
-    page = client.get("/student/s01").text
-    token = csrf(page)
-    form = {"csrf": token, "criterion": "viva", "points": "3", "comment": "ta1", "by": "ta1"}
-    assert client.post("/student/s01/mark", data=form).status_code == 303
+    form = mark_viva(client, "s01", "3", "ta1")
     second = client.post("/student/s01/mark", data=dict(form, points="5", by="ta2"))
     assert second.status_code == 409 and "ta1 marked viva 3" in second.text
     seen = re.search(r'name="seen" value="([^"]*)"', second.text).group(1)
@@ -157,3 +163,25 @@ def test_per_student_exports_come_as_a_zip(served):
     assert "s01/results.json" in names
     canvas = client.post("/exports", data={"csrf": token, "format": "canvas"})
     assert canvas.status_code == 400 and "roster" in canvas.text
+
+
+@pytest.mark.slow
+def test_regrade_one_student_keeps_the_marks(served):
+    client, ctx = served
+    token = mark_viva(client, "s01", "4", "ta")["csrf"]
+    with Gradebook(ctx.gradebook) as book:
+        (before,) = book.attempts("toy", "s01")
+    started = client.post("/regrade", data={"csrf": token, "student": "s01"})
+    assert started.status_code == 303
+    status = started.headers["location"]
+    for _ in range(240):
+        answer = client.get(status).text
+        if "finished" in answer:
+            break
+        assert '<meta http-equiv="refresh" content="2">' in answer
+        time.sleep(0.5)
+    assert "1 of 1 done" in answer and 'content="0;url=/student/s01?msg=regraded' in answer
+    with Gradebook(ctx.gradebook) as book:
+        (after,) = book.attempts("toy", "s01")
+        assert after.graded_at != before.graded_at and after.sha256 == before.sha256
+        assert [m.points for m in book.marks("toy", "s01")] == [4.0]

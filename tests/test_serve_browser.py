@@ -167,3 +167,17 @@ def test_two_tas_marking_at_once_both_land(browser, server):
     assert sorted(log[:2]) == [("ta1", "viva"), ("ta2", "writeup")]
     assert log[2:] == [("ta1", "viva"), ("ta2", "viva")]
     assert "ta2" in second.inner_text("#crit-viva")
+
+
+@pytest.mark.slow
+def test_regrade_from_the_page_comes_back_when_done(browser, server):
+    url, out = server
+    page = page_of(browser, url)
+    page.goto(base(url) + "/student/s02")
+    page.click("#regrade")
+    assert "/regrade/" in page.url and "Regrading 1 notebook" in page.content()
+    page.wait_for_url(re.compile(r"/student/s02\?msg=regraded"), timeout=120_000)
+    assert "regraded s02" in page.inner_text("#message")
+    with Gradebook(out / "gradebook.sqlite") as book:
+        (attempt,) = book.attempts("toy", "s02")
+    assert attempt.graded_at != "2025-03-01T10:00:00+00:00", "graded again"

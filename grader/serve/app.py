@@ -23,6 +23,7 @@ from grader.marks import MarkError, default_marker
 from grader.report.render import render_html
 from grader.serve import downloads, marking, pages
 from grader.serve.context import ServeContext
+from grader.serve.regrade import Regrader
 from grader.serve.security import CSRF_FIELD, TokenGate, csrf_ok, csrf_value
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -147,6 +148,29 @@ def build_app(ctx: ServeContext) -> TokenGate:
         headers = {"content-disposition": f'attachment; filename="{got.filename}"'}
         return Response(got.body, media_type=got.media_type, headers=headers)
 
+    regrader = Regrader(ctx)
+
+    async def regrade(request: Request) -> Response:
+        data = await form(request)
+        with ctx.book() as book:
+            counting = ctx.counting(book)
+        if data.get("flagged") == "1":
+            students = [s for s, (_, r) in counting.items() if r.flags]
+        else:
+            students = [s for s in [str(data.get("student", ""))] if s in counting]
+        if not students:
+            return RedirectResponse("/class?msg=" + quote("nobody to regrade"), 303)
+        return RedirectResponse(f"/regrade/{regrader.start(students).id}", status_code=303)
+
+    async def regrade_status(request: Request) -> Response:
+        job = regrader.jobs.get(request.path_params["job"])
+        if job is None:
+            return render(request, "message.html.j2", 404, message="no such regrade")
+        target = "/class"
+        if len(job.students) == 1:
+            target = f"/student/{quote(job.students[0], safe='')}"
+        return render(request, "regrade.html.j2", job=job, target=target)
+
     async def css(request: Request) -> Response:
         return FileResponse(TEMPLATES / "serve.css", media_type="text/css")
 
@@ -164,6 +188,8 @@ def build_app(ctx: ServeContext) -> TokenGate:
         Route("/exports", exports_page),
         Route("/exports", export, methods=["POST"]),
         Route("/static/serve.css", css),
+        Route("/regrade", regrade, methods=["POST"]),
+        Route("/regrade/{job}", regrade_status),
         Route("/student/{student}", student_page),
         Route("/student/{student}/report", report),
         Route("/student/{student}/figures/{path:path}", figure),
