@@ -6,8 +6,10 @@ marks through the same checks and log as ``grader mark``, and export downloads.
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
+import json
 import re
 import time
 import zipfile
@@ -73,6 +75,37 @@ def test_class_page_filters_and_sorts(served):
     assert re.findall(r'data-student="(s\d+)"', by_score)[0] == "s04"
     pending = client.get("/class?show=pending").text
     assert "viva, writeup" in pending and 'href="/summary"' in pending
+
+
+def test_the_summary_links_lead_to_student_pages(served):
+    client, _ = served
+    summary = client.get("/summary")
+    assert summary.status_code == 200 and 'href="s03/report.instructor.html"' in summary.text
+    assert client.get("/s03/report.instructor.html").headers["location"] == "/student/s03"
+
+
+def test_only_real_png_images_are_shown(tmp_path):
+    from serve_class import tiny_png
+
+    from grader.serve.notebook_view import read_notebook
+
+    svg = base64.b64encode(b"<svg onload=alert(1)/>").decode()
+    outputs = [
+        {"output_type": "display_data", "data": {"image/png": svg}},
+        {"output_type": "display_data", "data": {"image/png": tiny_png()}},
+        {"output_type": "display_data", "data": {"text/html": "<b>x</b>"}},
+        {"output_type": "error", "traceback": ["\x1b[31mValueError\x1b[0m: bad"]},
+    ]
+    cell = {"cell_type": "code", "source": "x", "outputs": outputs}
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps({"cells": [cell]}), encoding="utf-8")
+    (shown,) = read_notebook(path).cells
+    kinds = [(o.kind, o.text) for o in shown.outputs]
+    assert kinds[0] == ("omitted", "[image/png: not shown]")  # not PNG bytes
+    assert kinds[1][0] == "png" and shown.outputs[1].png.startswith("data:image/png;base64,")
+    assert kinds[2] == ("omitted", "[text/html: not shown]")
+    assert kinds[3] == ("error", "ValueError: bad")
+    assert read_notebook(tmp_path / "missing.ipynb").problem.startswith("cannot show")
 
 
 def test_student_page_shows_the_notebook_as_text_only(served):

@@ -76,6 +76,19 @@ def build_app(ctx: ServeContext) -> TokenGate:
                 write_summary(book, ctx.name, ctx.out_dir, templates_dir=ctx.templates_dir)
         return FileResponse(path, media_type="text/html")
 
+    async def summary_link(request: Request) -> Response:
+        """The summary links each student's report file: open their page instead."""
+        folder = request.path_params["folder"]
+        with ctx.book() as book:
+            found = [
+                a.student
+                for a, _ in ctx.counting(book).values()
+                if Path(a.results_path).parent.name == folder
+            ]
+        if not found:
+            return render(request, "message.html.j2", 404, message=f"no student in {folder!r}")
+        return RedirectResponse(f"/student/{quote(found[0], safe='')}", status_code=303)
+
     async def student_page(request: Request) -> Response:
         student = request.path_params["student"]
         with ctx.book() as book:
@@ -196,6 +209,7 @@ def build_app(ctx: ServeContext) -> TokenGate:
         Route("/student/{student}/mark", mark, methods=["POST"]),
         Route("/student/{student}/confirm", confirm, methods=["POST"]),
         Route("/student/{student}/clear", clear, methods=["POST"]),
+        Route("/{folder}/report.instructor.html", summary_link),
     ]
     handlers = {PermissionError: refused, MarkError: bad, ExportError: bad, GraderError: bad}
     app = Starlette(routes=routes, exception_handlers=handlers)  # type: ignore[arg-type]
