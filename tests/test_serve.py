@@ -218,3 +218,28 @@ def test_regrade_one_student_keeps_the_marks(served):
         (after,) = book.attempts("toy", "s01")
         assert after.graded_at != before.graded_at and after.sha256 == before.sha256
         assert [m.points for m in book.marks("toy", "s01")] == [4.0]
+
+
+def test_the_command_binds_loopback_and_warns_about_other_hosts(tmp_path, monkeypatch):
+    import uvicorn
+    from click.testing import CliRunner
+
+    from grader.cli import main
+
+    course, out = graded_class(tmp_path, students=1, reports=False)
+    served: list[tuple[str, int]] = []
+
+    def run(self, sockets) -> None:  # noqa: ANN001 - instead of serving forever
+        served.append(sockets[0].getsockname())
+        sockets[0].close()
+
+    monkeypatch.setattr(uvicorn.Server, "run", run)
+    args = ["serve", "-a", "toy", "--course", str(course), "--out", str(out), "--port", "0"]
+    local = CliRunner().invoke(main, args)
+    assert local.exit_code == 0, local.output
+    assert served[0][0] == "127.0.0.1" and "warning" not in local.stderr
+    assert re.search(r"http://127\.0\.0\.1:\d+/class\?token=\S{20,}", local.stderr)
+    anywhere = CliRunner().invoke(main, [*args, "--host", "0.0.0.0"])
+    assert served[1][0] == "0.0.0.0" and "warning: listening on 0.0.0.0" in anywhere.stderr
+    missing = CliRunner().invoke(main, [*args[:5], "--out", str(tmp_path / "none")])
+    assert missing.exit_code != 0 and "no gradebook" in str(missing.exception)
