@@ -11,6 +11,7 @@ from urllib.parse import quote, unquote
 
 import jinja2
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -64,16 +65,24 @@ def build_app(ctx: ServeContext) -> TokenGate:
 
     async def class_page(request: Request) -> Response:
         q = request.query_params
-        with ctx.book() as book:
-            view = pages.class_view(ctx, book, q.get("show", "all"), q.get("sort", "student"),
-                                    q.get("desc") == "1")  # fmt: skip
+        show, sort, desc = q.get("show", "all"), q.get("sort", "student"), q.get("desc") == "1"
+
+        def gather() -> pages.ClassView:
+            with ctx.book() as book:
+                return pages.class_view(ctx, book, show, sort, desc)
+
+        view = await run_in_threadpool(gather)
         return render(request, "class.html.j2", v=view)
 
     async def summary(request: Request) -> Response:
         path = ctx.out_dir / "summary.html"
         if not path.is_file():
-            with ctx.book() as book:
-                write_summary(book, ctx.name, ctx.out_dir, templates_dir=ctx.templates_dir)
+
+            def write() -> None:
+                with ctx.write_lock, ctx.book() as book:  # one matplotlib user at a time
+                    write_summary(book, ctx.name, ctx.out_dir, templates_dir=ctx.templates_dir)
+
+            await run_in_threadpool(write)
         return FileResponse(path, media_type="text/html")
 
     async def summary_link(request: Request) -> Response:
@@ -91,8 +100,12 @@ def build_app(ctx: ServeContext) -> TokenGate:
 
     async def student_page(request: Request) -> Response:
         student = request.path_params["student"]
-        with ctx.book() as book:
-            view = pages.student_view(ctx, book, student)
+
+        def gather() -> pages.StudentView | None:
+            with ctx.book() as book:
+                return pages.student_view(ctx, book, student)
+
+        view = await run_in_threadpool(gather)
         if view is None:
             return render(request, "message.html.j2", 404, message=f"no student {student!r}")
         return render(request, "student.html.j2", s=view)
@@ -119,9 +132,10 @@ def build_app(ctx: ServeContext) -> TokenGate:
         student = request.path_params["student"]
         data = await form(request)
         fields = {k: str(data.get(k, "")) for k in ("criterion", "points", "comment", "by")}
-        outcome = marking.give_mark(
-            ctx, student, fields["criterion"], fields["points"], fields["comment"],
-            fields["by"], str(data.get("seen", "")), data.get("confirmed") == "1",
+        outcome = await run_in_threadpool(
+            marking.give_mark, ctx, student, fields["criterion"], fields["points"],
+            fields["comment"], fields["by"], str(data.get("seen", "")),
+            data.get("confirmed") == "1",
         )  # fmt: skip
         if outcome.status != "saved":
             return render(request, "resubmit.html.j2", 409, student=student, o=outcome, f=fields)
@@ -131,13 +145,15 @@ def build_app(ctx: ServeContext) -> TokenGate:
         student = request.path_params["student"]
         data = await form(request)
         by = str(data.get("by", "")) or default_marker()
-        return _back(student, marking.confirm_review(ctx, student, by).message, by)
+        outcome = await run_in_threadpool(marking.confirm_review, ctx, student, by)
+        return _back(student, outcome.message, by)
 
     async def clear(request: Request) -> Response:
         student = request.path_params["student"]
         data = await form(request)
         by = str(data.get("by", "")) or default_marker()
-        outcome = marking.clear_mark(ctx, student, str(data.get("criterion", "")), by)
+        criterion = str(data.get("criterion", ""))
+        outcome = await run_in_threadpool(marking.clear_mark, ctx, student, criterion, by)
         return _back(student, outcome.message, by)
 
     async def next_student(request: Request) -> Response:
@@ -154,8 +170,8 @@ def build_app(ctx: ServeContext) -> TokenGate:
         data = await form(request)
         upload = data.get("roster")
         roster = await upload.read() if isinstance(upload, UploadFile) else None
-        got = downloads.export(
-            ctx, str(data.get("format", "")), roster or None,
+        got = await run_in_threadpool(
+            downloads.export, ctx, str(data.get("format", "")), roster or None,
             str(data.get("pending", "omit")), data.get("released") == "1",
         )  # fmt: skip
         headers = {"content-disposition": f'attachment; filename="{got.filename}"'}

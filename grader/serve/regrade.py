@@ -62,7 +62,7 @@ class Regrader:
                     except Exception as exc:  # noqa: BLE001 - shown on the page, next one goes on
                         job.errors.append(f"{student}: {exc}")
                     job.done.append(student)
-                with ctx.book() as book:
+                with ctx.write_lock, ctx.book() as book:  # one matplotlib user at a time
                     write_summary(book, ctx.name, ctx.out_dir, templates_dir=ctx.templates_dir)
             except Exception as exc:  # noqa: BLE001 - the runner could not start
                 job.errors.append(str(exc))
