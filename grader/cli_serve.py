@@ -8,6 +8,7 @@ URL with its token, as Jupyter does.
 from __future__ import annotations
 
 import socket
+import threading
 from pathlib import Path
 
 import click
@@ -63,7 +64,9 @@ def serve_command(name: str, out_dir: Path | None, port: int, host: str, course)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{sock.getsockname()[1]}/class?token={token}"
     console.print(f"grader serve: {assignment.name} at {url}", soft_wrap=True, highlight=False)
-    app = build_app(ServeContext(assignment, path, token))
+    context = ServeContext(assignment, path, token)
+    threading.Thread(target=context.warm, daemon=True).start()
+    app = build_app(context)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     server.run(sockets=[sock])
 

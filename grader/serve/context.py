@@ -45,5 +45,11 @@ class ServeContext:
         finally:
             book.close()
 
+    def warm(self) -> None:
+        """Parse every counting result now (a server thread at start), so the first
+        class page a TA opens finds them in the cache."""
+        with self.book() as book:
+            self.cache.final_results(book, self.name)
+
     def counting(self, book: Gradebook) -> dict[str, tuple[Attempt, GradingResult]]:
         return {a.student: (a, r) for a, r in self.cache.final_results(book, self.name)}
