@@ -172,6 +172,30 @@ def points_problem(criterion: Criterion, points: float) -> str | None:
     return None
 
 
+def check_mark(
+    rubric: Rubric, result: GradingResult, student: str, criterion_id: str, text: str
+) -> float:
+    """The points of one mark as typed, checked against the rubric and the student's
+    counting ``result``; MarkError says what is wrong. ``grader mark`` and ``grader
+    serve`` both call this, so a mark is checked the same way from either."""
+    value = 0.0
+    problem = criterion_problem(rubric, criterion_id)
+    if problem is None and all(c.id != criterion_id for c in result.criteria):
+        problem = f"{student} was graded before the rubric had {criterion_id!r}: regrade first"
+    if problem is None:
+        try:
+            value = parse_points(text)
+        except ValueError as exc:
+            problem = str(exc)
+        else:
+            criterion = rubric.criterion(criterion_id)
+            assert criterion is not None
+            problem = points_problem(criterion, value)
+    if problem:
+        raise MarkError(f"{student} / {criterion_id}: {problem}")
+    return value
+
+
 def criterion_problem(rubric: Rubric, criterion_id: str) -> str | None:
     if rubric.criterion(criterion_id) is not None:
         return None

@@ -153,6 +153,17 @@ def write_summary(
 TEMPLATES_SETTING = "templates_dir"
 
 
+def after_marks(
+    gradebook: Gradebook, assignment: str, students: set[str], templates_dir: Path | None
+) -> None:
+    """After marks changed (``grader mark``, ``grader serve``): write the students'
+    reports and the class summary again, so the pages on disk show the marks."""
+    if templates_dir is not None:
+        gradebook.set_setting(assignment, TEMPLATES_SETTING, str(templates_dir))
+    refresh_reports(gradebook, assignment, students, templates_dir=templates_dir)
+    write_summary(gradebook, assignment, gradebook.path.parent, templates_dir=templates_dir)
+
+
 def refresh_reports(
     gradebook: Gradebook,
     assignment: str,

@@ -18,7 +18,7 @@ import sys
 import click
 
 from grader import __version__
-from grader.cli import batch, check, course, doctor, export, grading, mark, scaffold
+from grader.cli import batch, check, course, doctor, export, grading, mark, scaffold, serve
 from grader.cli.common import console
 from grader.errors import GraderError
 
@@ -49,5 +49,5 @@ def run() -> None:
         sys.exit(exc.exit_code)
 
 
-for _module in (grading, scaffold, course, batch, export, check, mark, doctor):
+for _module in (grading, scaffold, course, batch, export, check, mark, doctor, serve):
     _module.register(main)

@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.batch.gradebook import Gradebook
-from grader.batch.summary import TEMPLATES_SETTING, refresh_reports, write_summary
+from grader.batch.summary import after_marks
 from grader.cli.common import course_option, gradebook_option, out_dir_option
 from grader.config import OUTPUT_ROOT
 from grader.course import Assignment, find_course
@@ -24,12 +24,10 @@ from grader.marks import (
     Mark,
     MarkError,
     MarksFileError,
+    check_mark,
     check_marks_file,
-    criterion_problem,
     default_marker,
     now,
-    parse_points,
-    points_problem,
     read_marks_file,
     template_csv,
 )
@@ -177,20 +175,7 @@ def _known(results: dict[str, GradingResult], student: str, assignment: str) -> 
 def _one(assignment, book, student, criterion_id, text, comment, by) -> None:
     results = _counting(book, assignment)
     result = _known(results, student, assignment.name)
-    rubric = assignment.rubric
-    value = 0.0
-    problem = criterion_problem(rubric, criterion_id)
-    if problem is None and all(c.id != criterion_id for c in result.criteria):
-        problem = f"{student} was graded before the rubric had {criterion_id!r}: regrade first"
-    if problem is None:
-        try:
-            value = parse_points(text)
-        except ValueError as exc:
-            problem = str(exc)
-        else:
-            problem = points_problem(rubric.criterion(criterion_id), value)
-    if problem:
-        raise MarkError(f"{student} / {criterion_id}: {problem}")
+    value = check_mark(assignment.rubric, result, student, criterion_id, text)
     mark = Mark(
         assignment.name, student, criterion_id, value, comment, by, now(), result.submission.sha256
     )
@@ -312,11 +297,7 @@ def _clear(assignment, book, student, criterion_id, by) -> None:
 
 def _after_change(assignment: Assignment, book: Gradebook, students: set[str]) -> None:
     """Write the students' reports and the class summary again, with the marks."""
-    templates = assignment.course.templates_dir
-    if templates is not None:
-        book.set_setting(assignment.name, TEMPLATES_SETTING, str(templates))
-    refresh_reports(book, assignment.name, students, templates_dir=templates)
-    write_summary(book, assignment.name, book.path.parent, templates_dir=templates)
+    after_marks(book, assignment.name, students, assignment.course.templates_dir)
 
 
 def _show_totals(book: Gradebook, assignment: Assignment, students: set[str]) -> None:
