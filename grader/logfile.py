@@ -23,17 +23,54 @@ LOG_ENV = "DLGRADER_LOG"
 FILE_NAME = "grader.log"
 
 
+class _LazyFileHandler(logging.FileHandler):
+    """A file handler that creates its folder (and the file) on the first message only:
+    a command that stops before grading anything leaves no output folder behind."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, encoding="utf-8", delay=True)
+
+    def _open(self):  # noqa: ANN202 - logging's
+        Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
+        return super()._open()
+
+
 def route_to(out: Path) -> Path:
-    """Send this process's logging and warnings, and its kernels' output, to ``out/grader.log``."""
-    out.mkdir(parents=True, exist_ok=True)
+    """Send this process's logging and warnings, and its kernels' output, to ``out/grader.log``.
+
+    :func:`unroute` puts things back; a command run inside another program (a test, a
+    notebook) should call it when it ends, so the next command starts clean.
+    """
     path = (out / FILE_NAME).resolve()
+    root = logging.getLogger()
+    _saved.append((os.environ.get(LOG_ENV), root.handlers[:], root.level))
     os.environ[LOG_ENV] = str(path)
     _log_to(path)
     return path
 
 
+_saved: list[tuple[str | None, list[logging.Handler], int]] = []
+
+
+def unroute() -> None:
+    """Undo the last :func:`route_to`: environment, logging handlers, warnings capture."""
+    if not _saved:
+        return
+    previous, handlers, level = _saved.pop()
+    root = logging.getLogger()
+    for handler in root.handlers:
+        handler.close()
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    logging.captureWarnings(False)
+    if previous is None:
+        os.environ.pop(LOG_ENV, None)
+    else:
+        os.environ[LOG_ENV] = previous
+
+
 def _log_to(path: Path) -> None:
-    handler = logging.FileHandler(path, encoding="utf-8")
+    handler = _LazyFileHandler(path)
     handler.setFormatter(logging.Formatter("%(asctime)s %(process)d %(name)s: %(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
     logging.captureWarnings(True)
@@ -46,6 +83,7 @@ def kernel_output() -> dict[str, Any]:
     if not path:
         return {}
     try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
         handle: IO[bytes] = open(path, "ab")  # noqa: SIM115 - the kernel process keeps it
     except OSError:
         return {}

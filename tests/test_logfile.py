@@ -21,17 +21,18 @@ NOISY_CELL = (
 @pytest.fixture
 def routed(tmp_path, monkeypatch):
     monkeypatch.delenv(logfile.LOG_ENV, raising=False)
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level
+    handlers = logging.getLogger().handlers[:]
     path = logfile.route_to(tmp_path / "out")
     yield path
-    root.handlers[:], _ = saved
-    root.setLevel(saved[1])
-    logging.captureWarnings(False)
+    logfile.unroute()
+    assert logfile.LOG_ENV not in os.environ and logging.getLogger().handlers == handlers
 
 
 def test_warnings_and_logging_land_in_the_file(routed, capsys):
-    warnings.warn("DuplicateCellId: Non-unique cell id", stacklevel=1)
+    with warnings.catch_warnings():  # pytest records warnings itself: route them as the CLI does
+        logging.captureWarnings(True)
+        warnings.simplefilter("always")
+        warnings.warn("DuplicateCellId: Non-unique cell id", stacklevel=1)
     logging.getLogger("asyncio").error("Task exception was never retrieved")
     for handler in logging.getLogger().handlers:
         handler.flush()

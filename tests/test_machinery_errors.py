@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from grader.batch.gradebook import Gradebook
-from grader.batch.run import grader_failure
 from grader.course import find_course
 from grader.errors import TESTS_DID_NOT_RUN, grading_error_exit_code
 from grader.pipeline import grade
@@ -144,7 +143,7 @@ def test_grade_exits_non_zero_with_one_line_when_the_config_is_broken(tmp_path):
 
 def test_a_batch_regrades_an_error_row(tmp_path):
     assignment = find_course(TOY).assignment("toy")
-    failed = grader_failure(assignment, SOLUTION, "the worker was killed")
+    failed = grade(assignment, SOLUTION, problem="the worker was killed").result
     assert failed.grading_error
     with Gradebook(tmp_path / "gradebook.sqlite") as book:
         book.record("ann", failed, tmp_path / "r.json", failed.model_dump_json())

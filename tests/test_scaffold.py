@@ -84,7 +84,7 @@ def test_add_copies_every_part_of_a_lab(tmp_path, name):
     assert any(assignment.test_files(public_only=True))
     assert len(assignment.test_files()) > len(assignment.test_files(public_only=True))
     examples = course.root / "examples" / "submissions" / name
-    assert (examples / "EXPECTED.md").is_file()
+    assert (examples / "EXPECTED.yaml").is_file()
     if (source / "assignments" / name / "data").is_dir():
         assert assignment.data_folder is not None
     assert not any("__pycache__" in p.parts for p in written)

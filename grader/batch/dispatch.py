@@ -12,6 +12,7 @@ GPU criteria wait as "needs a GPU", as in a single ``grader grade``.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Iterator
@@ -95,8 +96,10 @@ class WorkerMismatch(RuntimeError):
     """This worker's dlgrader, kernel-side code or frameworks differ from the client's."""
 
 
+@functools.cache
 def environment() -> dict[str, str]:
-    """What must match between the client and a worker for the same verdicts."""
+    """What must match between the client and a worker for the same verdicts (read once
+    per process: a worker's installation does not change under it)."""
     import importlib.metadata
 
     from grader import __version__
@@ -174,8 +177,24 @@ class Dispatcher:
 
     def usable_workers(self, expected: dict[str, str]) -> list[str]:
         """Workers whose environment matches the client's; each other one is refused in
-        :attr:`refused` with one line naming it and what differs."""
-        found = self.client.run(environment_mismatch, expected)
+        :attr:`refused` with one line naming it and what differs.
+
+        The check runs as a task on each worker (in its task thread, like grading), not in
+        the worker's event loop, which must keep answering the scheduler meanwhile.
+        """
+        addresses = sorted(self.client.scheduler_info().get("workers", {}))
+        checks = [
+            self.client.submit(
+                environment_mismatch,
+                expected,
+                key=f"check-environment-{os.urandom(4).hex()}",
+                workers=[address],
+                allow_other_workers=False,
+                pure=False,
+            )
+            for address in addresses
+        ]
+        found = dict(zip(addresses, self.client.gather(checks), strict=True))
         self.refused = [
             f"worker {address} refused: {why}" for address, why in sorted(found.items()) if why
         ]

@@ -28,7 +28,7 @@ from grader.batch.summary import write_summary
 from grader.cli.common import course_option, make_runner, runner_option, sandbox_option
 from grader.config import OUTPUT_ROOT
 from grader.course import find_course
-from grader.logfile import route_to
+from grader.logfile import route_to, unroute
 
 console = Console(stderr=True)
 
@@ -93,6 +93,7 @@ def batch_command(
     make_runner(sandbox, runner, assignment.course)  # no engine or image: one line, exit 4
     out = out or OUTPUT_ROOT / assignment.name
     log = route_to(out)  # library noise and kernel output: a file, not the terminal
+    click.get_current_context().call_on_close(unroute)
     with Gradebook(out / "gradebook.sqlite") as gradebook, scratch() as workdir:
         batch = plan(
             assignment,

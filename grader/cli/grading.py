@@ -26,7 +26,7 @@ from grader.cli.common import (
 from grader.config import OUTPUT_ROOT
 from grader.course import find_course
 from grader.errors import grading_error_exit_code
-from grader.logfile import route_to
+from grader.logfile import route_to, unroute
 from grader.results import GradingResult, json_schema
 from grader.runners.warm import KernelPool
 from grader.validation import validation_problems
@@ -63,6 +63,7 @@ def grade_command(
     assignment = assignment_for(course, name, notebooks[0])
     # Library noise and kernel output go to a file, not the terminal.
     log = route_to(out or OUTPUT_ROOT / assignment.name)
+    click.get_current_context().call_on_close(unroute)
     many = len(notebooks) > 1
     # Several notebooks: each next kernel starts while the current one's tests run.
     pool = KernelPool() if many else None

@@ -3,7 +3,7 @@
 A lab is four parts, each where the course keeps that kind of file (its dlgrader.yaml
 may rename the folders): the assignment folder (stub, assignment.yaml, public and hidden
 tests, data), the marked solution, the rubric, and the example submissions with
-``EXPECTED.md`` (what each should score), under ``examples/submissions/LAB/``.
+``EXPECTED.yaml`` (what each should score), under ``examples/submissions/LAB/``.
 """
 
 from __future__ import annotations
