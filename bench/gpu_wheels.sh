@@ -108,6 +108,33 @@ check() {
             missing=1
         fi
     done
+    # dlgrader's wheel must hold the checkout's grader/ as it is now: a wheel built before
+    # the last change would prove the old code.
+    local stale
+    stale=$(python3 - "$DIR" "$ROOT" <<'PY'
+import sys, zipfile
+from pathlib import Path
+folder, root = Path(sys.argv[1]), Path(sys.argv[2])
+wheels = sorted(folder.glob("dlgrader-*.whl"))
+if len(wheels) == 1 and (root / "grader").is_dir():
+    with zipfile.ZipFile(wheels[0]) as whl:
+        inside = {n: whl.read(n) for n in whl.namelist() if n.startswith("grader/")}
+    tree = {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in (root / "grader").rglob("*")
+        if p.is_file() and p.suffix != ".pyc"
+        and "__pycache__" not in p.parts
+    }
+    differ = sorted(n for n in set(tree) | set(inside) if tree.get(n) != inside.get(n))
+    if differ:
+        print(f"{len(differ)} files, e.g. {differ[0]}")
+PY
+)
+    if [ -n "$stale" ]; then
+        echo "gpu_wheels: the dlgrader wheel differs from the checkout's grader/ ($stale):" \
+            "rerun bash bench/gpu_wheels.sh"
+        missing=1
+    fi
     local kb
     kb=$(du -sk "$DIR" | cut -f1)
     if [ "$kb" -gt $((LIMIT_MB * 1024)) ]; then
