@@ -46,7 +46,6 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 import time
 import traceback
 from pathlib import Path
@@ -69,8 +68,9 @@ CPU_DEVICE = 'torch.device(\\"cpu\\")  # no GPU on my laptop'
 class Report:
     """The run's files under ``out``: markdown report, JSON numbers, log."""
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, budget: float = 420) -> None:
         self.out = out
+        self.budget = budget
         out.mkdir(parents=True, exist_ok=True)
         self.header: list[str] = []
         self.sections: dict[str, str] = {}
@@ -82,6 +82,11 @@ class Report:
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
+
+    def allowance(self, at_most: float) -> float:
+        """Seconds one command may take: what is left of the budget and a minute of grace
+        (the device call stops at 600 s, the budget is 420), at least a minute."""
+        return max(60.0, min(at_most, self.budget - self.elapsed() + 60))
 
     def log(self, text: str) -> None:
         with self.log_path.open("a", encoding="utf-8") as handle:
@@ -125,6 +130,7 @@ class Report:
 def run_logged(report: Report, argv: list[str], timeout: float, **kwargs) -> tuple[int, str]:
     """Run a command to its end (or ``timeout``), its output into the log; code and output."""
     report.log(f"$ {' '.join(argv)}")
+    timeout = report.allowance(timeout)
     try:
         done = subprocess.run(
             argv,
@@ -147,16 +153,9 @@ def run_logged(report: Report, argv: list[str], timeout: float, **kwargs) -> tup
 
 
 def nvidia_names() -> list[str]:
-    try:
-        done = subprocess.run(
-            ["nvidia-smi", "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return []
-    return [line.strip() for line in done.stdout.splitlines() if line.strip()]
+    from gpu import gpus
+
+    return gpus("name,driver_version,memory.total")
 
 
 TORCH_CHECK = """
@@ -495,61 +494,53 @@ def timing(report: Report, repeat: int) -> None:
 # -- 6. sharing one GPU ----------------------------------------------------------------------------
 
 
-class GpuWatch:
-    """Polls ``nvidia-smi``: the card's memory and utilisation, and each process's memory."""
+def gpu_watch(interval: float = 0.5):
+    """``bench/gpu.py``'s sampler, also reading each compute process's GPU memory."""
+    from gpu import GpuSampler
 
-    def __init__(self, interval: float = 0.5) -> None:
-        self.interval = interval
-        self.peak_mb = 0.0
-        self.utilisation: list[float] = []
-        self.per_process_mb = 0.0
-        self.most_processes = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+    class GpuWatch(GpuSampler):
+        def __init__(self) -> None:
+            super().__init__(interval)
+            self.per_process_mb = 0.0
+            self.most_processes = 0
 
-    def __enter__(self) -> GpuWatch:
-        self._thread.start()
-        return self
+        def _run(self) -> None:
+            while not self._stop.is_set():
+                try:
+                    card = query_gpu(["--query-gpu=utilization.gpu,memory.used"])
+                    if card:
+                        self.utilisation.append(card[0][0])
+                        self.peak_mb = max(self.peak_mb, card[0][1])
+                    apps = query_gpu(["--query-compute-apps=used_memory"])
+                    if apps:
+                        self.most_processes = max(self.most_processes, len(apps))
+                        self.per_process_mb = max(self.per_process_mb, *(a[0] for a in apps))
+                except (OSError, subprocess.SubprocessError):
+                    pass
+                self._stop.wait(self.interval)
 
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
+    return GpuWatch()
 
-    @staticmethod
-    def _query(what: list[str]) -> list[list[float]]:
-        done = subprocess.run(
-            ["nvidia-smi", *what, "--format=csv,noheader,nounits"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-        rows = []
-        for line in done.stdout.splitlines():
-            try:
-                rows.append([float(x) for x in line.split(",")])
-            except ValueError:
-                continue
-        return rows
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                card = self._query(["--query-gpu=utilization.gpu,memory.used"])
-                if card:
-                    self.utilisation.append(card[0][0])
-                    self.peak_mb = max(self.peak_mb, card[0][1])
-                apps = self._query(["--query-compute-apps=pid,used_memory"])
-                if apps:
-                    self.most_processes = max(self.most_processes, len(apps))
-                    self.per_process_mb = max(self.per_process_mb, *(a[1] for a in apps))
-            except (OSError, subprocess.SubprocessError):
-                pass
-            self._stop.wait(self.interval)
+def query_gpu(what: list[str]) -> list[list[float]]:
+    done = subprocess.run(
+        ["nvidia-smi", *what, "--format=csv,noheader,nounits"],
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    rows = []
+    for line in done.stdout.splitlines():
+        try:
+            rows.append([float(x) for x in line.split(",")])
+        except ValueError:
+            continue
+    return rows
 
 
 def idle_gpu_mb() -> float:
     try:
-        rows = GpuWatch._query(["--query-gpu=memory.used"])
+        rows = query_gpu(["--query-gpu=memory.used"])
     except (OSError, subprocess.SubprocessError):
         return 0.0
     return rows[0][0] if rows else 0.0
@@ -582,8 +573,9 @@ def sharing(report: Report, sizes: list[int], work: Path, budget: float) -> None
         argv += ["-a", "lenet5", "--course", str(ROOT), "-o", str(out), "--workers", str(n)]
         report.say(f"gpu_proof: sharing: {n} lenet5 submissions at once")
         idle = idle_gpu_mb()
-        with GpuWatch() as watch:
-            run = run_measured(argv, cwd=ROOT)
+        limit = f"{report.allowance(400):.0f}"
+        with gpu_watch() as watch:
+            run = run_measured(["timeout", "-k", "10", limit, *argv], cwd=ROOT)
         report.log(run.output)
         if run.returncode != 0:
             report.fail(f"sharing N={n}: grader batch exited {run.returncode}")
@@ -702,7 +694,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.record:
         return record(args.record)
-    report = Report(args.out)
+    report = Report(args.out, args.budget)
     os.environ.setdefault("DLGRADER_DATA_TIER", "offline")
     try:
         import benchlib  # noqa: F401 - nbformat, grader: the carried packages
