@@ -13,6 +13,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -98,10 +99,22 @@ def test_wheel_check_skips_an_absent_folder_and_names_what_is_missing(tmp_path):
     assert done.returncode == 1
     assert "missing nbclient==0.11.0" in done.stdout
     assert "missing dlgrader==0.1.0" in done.stdout
+    assert "differs from the checkout" not in done.stdout
     assert "2 wheels of tornado" in done.stdout
     assert "psutil has no cp312 (or abi3) manylinux x86_64 wheel" in done.stdout
     assert "missing nbformat" not in done.stdout and "missing pyzmq" not in done.stdout
     assert "incomplete" in done.stdout.splitlines()[-1]
+
+
+def test_wheel_check_names_a_dlgrader_wheel_older_than_the_checkout(tmp_path):
+    folder = tmp_path / "wheels"
+    folder.mkdir()
+    with zipfile.ZipFile(folder / "dlgrader-0.1.0-py3-none-any.whl", "w") as whl:
+        whl.writestr("grader/__init__.py", "# an older grader\n")
+    done = _bash(WHEELS, "--check", env={"GPU_WHEELS_DIR": str(folder)})
+    assert done.returncode == 1
+    assert "the dlgrader wheel differs from the checkout's grader/" in done.stdout
+    assert "rerun bash bench/gpu_wheels.sh" in done.stdout
 
 
 def test_the_wheel_folder_if_fetched_is_complete_and_small():
