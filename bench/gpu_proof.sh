@@ -37,7 +37,7 @@ else
         exit 3
     fi
     GPU_WHEELS_DIR=$WHEELS bash bench/gpu_wheels.sh --check || exit 3
-    SITE=/tmp/site
+    SITE=${GPU_PROOF_SITE:-/tmp/site}
     started=$(date +%s)
     if ! "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
         --target "$SITE" "$WHEELS"/*.whl >"$OUT/install.log" 2>&1; then

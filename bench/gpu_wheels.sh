@@ -142,7 +142,7 @@ PY
         missing=1
     fi
     local wheels
-    wheels=$(find "$DIR" -maxdepth 1 -name '*.whl' | wc -l)
+    wheels=$(find "$DIR" -maxdepth 1 -type f -name '*.whl' | wc -l)
     if [ "$missing" -ne 0 ]; then
         echo "gpu_wheels: $DIR incomplete ($wheels wheels, $((kb / 1024)) MB)"
         return 1
