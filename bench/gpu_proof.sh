@@ -15,6 +15,7 @@
 #   GPU_PROOF_SKIP_INSTALL=1  use the Python that already has dlgrader (a checkout's .venv)
 #   GPU_PROOF_PYTHON=PATH     that Python (default: .venv/bin/python if present, else python3)
 #   GPU_PROOF_WHEELS=DIR      the wheels (default .whl)
+#   GPU_PROOF_SITE=DIR        where they are installed (default /tmp/site)
 #   GPU_PROOF_BUDGET=420      seconds for the phases (the call itself is limited to 600)
 #   GPU_PROOF_ARGS="..."      more arguments for bench/gpu_proof.py (--phases, --few, ...)
 # Exit codes: 0 done and every check passed, or no GPU (one line: "gpu_proof: no GPU here
