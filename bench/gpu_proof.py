@@ -436,6 +436,9 @@ def criteria(report: Report, work: Path, few: bool, gpu: bool) -> None:
                 "ok": ok,
             }
     report.data["criteria"] = data
+    seen = sorted(
+        {f"sandbox `{d['sandbox']}`, GPU available: {d['gpu_available']}" for d in data.values()}
+    )
     report.section(
         "criteria",
         "\n".join(
@@ -446,7 +449,8 @@ def criteria(report: Report, work: Path, few: bool, gpu: bool) -> None:
                 "lenet5's `alice_correct` with `get_device` returning `torch.device('cpu')` "
                 "(made by bench/gpu_proof.py: lenet5 has no such example); cnn_gpu's "
                 "`dave_hard_coded_cpu` is its own example. Rows marked *not a GPU check* are "
-                "the other examples against their EXPECTED.yaml (written for a CPU).",
+                "the other examples against their EXPECTED.yaml (written for a CPU). "
+                f"As the results record it: {'; '.join(seen) or 'no results'}.",
                 "",
                 table(
                     [
