@@ -48,10 +48,11 @@ GRADER = [sys.executable, "-c", "from grader.cli import run; run()"]
 NOTEBOOK = EXAMPLES / "lenet5" / "alice_correct.ipynb"
 
 
-def gpus() -> list[str]:
+def gpus(query: str = "name") -> list[str]:
+    """One line per GPU that ``nvidia-smi`` lists: the fields of ``query`` (comma-separated)."""
     try:
         done = subprocess.run(
-            ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+            ["nvidia-smi", f"--query-gpu={query}", "--format=csv,noheader"],
             capture_output=True,
             text=True,
             timeout=30,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,8 @@ MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
 #: Leading bytes of archives students submit by mistake: named, never unpacked.
 ARCHIVES = ((b"PK\x03\x04", "zip"), (b"\x1f\x8b", "gzip"), (b"7z\xbc\xaf", "7-Zip"))
 PARAMETERS_TAG = "parameters"
+#: 200 arrays or objects opened in a row (a real notebook nests about 6 deep).
+DEEP_NESTING = re.compile(rb'(?:[\[{]\s*(?:"[^"\\]{0,200}"\s*:\s*)?){200}')
 INJECTED_TAG = "injected-parameters"
 
 
@@ -47,6 +50,11 @@ def read_submission(path: Path) -> tuple[nbformat.NotebookNode, bytes]:
             raise SubmissionError(
                 f"{path}: a {kind} archive, not a notebook; unpack it and submit the .ipynb file"
             )
+    if DEEP_NESTING.search(raw):
+        # Refused before parsing: a RecursionError deep inside the JSON parser can leave
+        # this interpreter's recursion bookkeeping broken (CPython 3.11), and every later
+        # ast.parse in the same batch worker would fail.
+        raise SubmissionError(f"{path}: the JSON is nested too deeply to be a notebook")
     try:
         text = raw.decode("utf-8-sig")
         data = json.loads(text)

@@ -1,6 +1,7 @@
 """Unreadable submissions give one clear error naming the file; parameters are injected."""
 
 import json
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -64,3 +65,15 @@ def test_parameters_go_after_the_parameters_cell_and_kernelspec_is_dropped():
 def test_without_parameters_cell_values_go_first():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(N)")])
     assert prepare(nb, {"N": 3}).cells[0].source.endswith("N = 3")
+
+
+def test_a_deeply_nested_file_leaves_the_interpreter_able_to_parse(tmp_path):
+    """Refused before the JSON parser recurses: a RecursionError there broke every later
+    ast.parse in the same batch worker ("AST constructor recursion depth mismatch")."""
+    import ast
+
+    deep = tmp_path / "deep.ipynb"
+    deep.write_bytes(b'{"cells": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+    with pytest.raises(SubmissionError, match="nested too deeply"):
+        read_submission(deep)
+    ast.parse(Path(__file__).read_text(encoding="utf-8"))
