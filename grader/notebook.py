@@ -21,6 +21,7 @@ from typing import Any
 
 import nbformat
 
+from grader import safe_ast
 from grader.errors import SubmissionError
 
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
@@ -138,12 +139,12 @@ def names_used(nb: nbformat.NotebookNode) -> set[str]:
 
 def _parsed(source: str) -> list[ast.AST]:
     try:
-        return [ast.parse(source)]
+        return [safe_ast.parse(source)]
     except (SyntaxError, ValueError):
         trees = []
         for line in source.splitlines():
             try:
-                trees.append(ast.parse(line.strip()))
+                trees.append(safe_ast.parse(line.strip()))
             except (SyntaxError, ValueError):
                 continue
         return trees

@@ -24,6 +24,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from grader import safe_ast
 from grader.errors import ConfigError
 from grader.results import Level, Visibility
 
@@ -263,7 +264,7 @@ def _test_exists(tests_root: Path, node_id: str) -> bool:
 
 def defined_tests(path: Path) -> set[str]:
     """Test names defined in a file: functions, and ``Class::method`` for test classes."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    tree = safe_ast.parse(path.read_text(encoding="utf-8"), str(path))
     names: set[str] = set()
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith(
