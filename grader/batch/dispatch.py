@@ -175,6 +175,22 @@ class Dispatcher:
         workers = self.client.scheduler_info().get("workers", {}).values()
         return sum(1 for w in workers if w.get("resources", {}).get("GPU", 0) >= 1)
 
+    def on_each_worker(self, func: Any, *args: Any) -> dict[str, Any]:
+        """``func(*args)`` as a task on every worker (its task thread): address -> result."""
+        addresses = sorted(self.client.scheduler_info().get("workers", {}))
+        futures = [
+            self.client.submit(
+                func,
+                *args,
+                key=f"{func.__name__}-{os.urandom(4).hex()}",
+                workers=[address],
+                allow_other_workers=False,
+                pure=False,
+            )
+            for address in addresses
+        ]
+        return dict(zip(addresses, self.client.gather(futures), strict=True))
+
     def usable_workers(self, expected: dict[str, str]) -> list[str]:
         """Workers whose environment matches the client's; each other one is refused in
         :attr:`refused` with one line naming it and what differs.
@@ -182,19 +198,7 @@ class Dispatcher:
         The check runs as a task on each worker (in its task thread, like grading), not in
         the worker's event loop, which must keep answering the scheduler meanwhile.
         """
-        addresses = sorted(self.client.scheduler_info().get("workers", {}))
-        checks = [
-            self.client.submit(
-                environment_mismatch,
-                expected,
-                key=f"check-environment-{os.urandom(4).hex()}",
-                workers=[address],
-                allow_other_workers=False,
-                pure=False,
-            )
-            for address in addresses
-        ]
-        found = dict(zip(addresses, self.client.gather(checks), strict=True))
+        found = self.on_each_worker(environment_mismatch, expected)
         self.refused = [
             f"worker {address} refused: {why}" for address, why in sorted(found.items()) if why
         ]
@@ -250,18 +254,7 @@ class Dispatcher:
 
             try:
                 # As a task on each worker: in the thread that started the kernel.
-                workers = list(self.client.scheduler_info().get("workers", {}))
-                closing = [
-                    self.client.submit(
-                        close_worker_pool,
-                        key=f"close-pool-{os.urandom(4).hex()}",
-                        workers=[address],
-                        allow_other_workers=False,
-                        pure=False,
-                    )
-                    for address in workers
-                ]
-                self.client.gather(closing)
+                self.on_each_worker(close_worker_pool)
             except Exception as exc:  # noqa: BLE001 - workers gone; nothing left to close
                 log.debug("closing the workers' kernel pools: %s", exc)
         self.client.close()
