@@ -461,3 +461,12 @@ def write_section(name: str, markdown: str, path: Path = DOCS) -> None:
     else:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     path.write_text(text, encoding="utf-8")
+
+
+def chosen_labs(names: list[str], every: bool) -> list[str]:
+    """The labs a bench was asked for: the names given, or the whole course with --all."""
+    if names:
+        return names
+    from grader.course import find_course
+
+    return find_course(ROOT).assignment_names() if every else []

@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchlib import EXAMPLES, ROOT, machine, write_section
+from benchlib import EXAMPLES, ROOT, chosen_labs, machine, write_section
 
 from grader.config import Numerics
 from grader.course import Assignment, find_course
@@ -177,7 +177,7 @@ def main() -> int:
         args.isa = ["avx2", "native"] + (["avx512"] if "avx512f" in cpu_flags() else [])
     if args.quick:
         args.seeds, args.threads, args.isa = [0], [1], ["avx2", "native"]
-    labs = args.labs or (find_course(ROOT).assignment_names() if args.all else [])
+    labs = chosen_labs(args.labs, args.all)
     if not labs:
         parser.error("name at least one lab, or --all")
     sections, wrong = [], 0

@@ -19,9 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchlib import EXAMPLES, ROOT, machine, write_section
-
-from grader.course import find_course
+from benchlib import EXAMPLES, ROOT, chosen_labs, machine, write_section
 
 CALIBRATION = ROOT / "docs" / "calibration.md"
 GRADER = [sys.executable, "-c", "from grader.cli import run; run()"]
@@ -57,7 +55,7 @@ def main() -> int:
     args = parser.parse_args()
     if shutil.which("taskset") is None:
         parser.error("taskset (util-linux) is not installed")
-    labs = args.labs or (find_course(ROOT).assignment_names() if args.all else [])
+    labs = chosen_labs(args.labs, args.all)
     rows, differing = [], 0
     with tempfile.TemporaryDirectory(prefix="dlgrader-cores-") as folder:
         for lab in labs:

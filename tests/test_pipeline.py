@@ -119,12 +119,13 @@ def without_recovery(assignment: Assignment) -> Assignment:
 
 def test_a_cell_that_kills_the_kernel_costs_only_itself(toy, tmp_path):
     dying = with_cells(tmp_path, "import os\nos._exit(3)", "after_the_fatal_cell = 1")
-    result = grade(toy, dying).result
+    run = grade(toy, dying)
+    result = run.result
     assert set(statuses(result).values()) <= {"passed", "needs_gpu"}
     assert result.execution.stopped_at_cell is None
     [skipped] = result.execution.skipped_cells
     assert skipped.cell == 6 and "kernel died while running cell 6" in skipped.reason
-    reports = write_outputs(grade(toy, dying), tmp_path / "out")
+    reports = write_outputs(run, tmp_path / "out")
     assert "Cell 6 was skipped" in reports["html"].read_text()
 
 
