@@ -10,22 +10,29 @@ TensorFlow labs, TensorFlow's oneDNN on and off. It then checks, in every cell:
 * a wrong example fails each of its ``must_fail`` criteria and nothing outside
   ``must_fail`` + ``may_also_fail``.
 
-Results: a table per lab in docs/calibration.md (``--write``), with the machine named.
+Every verdict is appended to ``bench/robustness-verdicts.jsonl`` as it is reached, keyed by
+the notebook's and the lab's files (tests, rubric, assignment.yaml) by hash. A later run
+skips a cell already recorded for the same files, so the matrix (hours on two cores) can be
+filled over several sittings and a changed lab is graded again. ``--write`` renders the
+record of the chosen labs into docs/calibration.md, with the machine named.
 
     python bench/robustness.py lenet5 backprop --seeds 0 1 2 --threads 1 2
-    python bench/robustness.py --all --quick        # one seed, default and AVX2 only
+    python bench/robustness.py --all --threads 1          # one-thread cells only
+    python bench/robustness.py --all --write --report-only  # tables from the record
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
+import json
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from benchlib import EXAMPLES, ROOT, chosen_labs, machine, write_section
+from benchlib import EXAMPLES, ROOT, chosen_labs, cpu_model, machine, write_section
 
 from grader.config import Numerics
 from grader.course import Assignment, find_course
@@ -34,6 +41,7 @@ from grader.numerics import cpu_flags
 from grader.pipeline import grade
 
 CALIBRATION = ROOT / "docs" / "calibration.md"
+RECORD = ROOT / "bench" / "robustness-verdicts.jsonl"
 TF_LABS = ("keras", "tensorflow")
 
 
@@ -51,6 +59,7 @@ class Cell:
 
 @dataclass
 class Verdict:
+    lab: str
     notebook: str
     cell: Cell
     ok: bool
@@ -58,6 +67,21 @@ class Verdict:
     problems: list[str]
     margin: float | None
     seconds: float
+    correct: bool = False
+    files: str = ""  # hash of the notebook and the lab's files this verdict holds for
+    cpu: str = ""
+
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.lab, self.notebook, self.files, self.cell.label())
+
+    def line(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_line(cls, line: str) -> Verdict:
+        data = json.loads(line)
+        data["cell"] = Cell(**data["cell"])
+        return cls(**data)
 
 
 def matrix(framework: str, seeds: list[int], threads: list[int], isas: list[str]) -> list[Cell]:
@@ -91,6 +115,16 @@ def band_margin(result, rubric) -> float | None:
     return min(margins) if margins else None
 
 
+def files_hash(assignment: Assignment, notebook: Path) -> str:
+    """What a verdict depends on besides the grader: the notebook and the lab's own files."""
+    lab = [assignment.folder / "assignment.yaml", ROOT / "rubrics" / f"{assignment.name}.yaml"]
+    lab += sorted((assignment.folder / "tests").rglob("*.py"))
+    digest = hashlib.sha256()
+    for path in [notebook, *lab]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def judge(assignment: Assignment, path: Path, cell: Cell, expected) -> Verdict:
     started = time.monotonic()
     result = grade(with_numerics(assignment, cell), path).result
@@ -99,6 +133,7 @@ def judge(assignment: Assignment, path: Path, cell: Cell, expected) -> Verdict:
     problems = [result.grading_error] if result.grading_error else []
     problems += expected.problems(failing, score, full_marks(assignment))
     return Verdict(
+        lab=assignment.name,
         notebook=path.stem,
         cell=cell,
         ok=not problems,
@@ -106,6 +141,9 @@ def judge(assignment: Assignment, path: Path, cell: Cell, expected) -> Verdict:
         problems=problems,
         margin=band_margin(result, assignment.rubric),
         seconds=time.monotonic() - started,
+        correct=expected.correct,
+        files=files_hash(assignment, path),
+        cpu=cpu_model(),
     )
 
 
@@ -124,20 +162,42 @@ def notebooks(assignment: Assignment):
         yield EXAMPLES / assignment.name / f"{stem}.ipynb", expected
 
 
-def run_lab(name: str, args: argparse.Namespace) -> list[Verdict]:
+def recorded(path: Path = RECORD) -> dict[tuple[str, str, str, str], Verdict]:
+    """The record so far; a later verdict for the same key replaces an earlier one."""
+    if not path.exists():
+        return {}
+    verdicts = (Verdict.from_line(line) for line in path.read_text().splitlines() if line)
+    return {v.key(): v for v in verdicts}
+
+
+def run_lab(name: str, args: argparse.Namespace, record: dict) -> int:
+    """Grade the cells of this lab not yet recorded; returns how many were graded."""
     assignment = find_course(ROOT).assignment(name)
     cells = matrix(assignment.config.framework, args.seeds, args.threads, args.isa)
-    verdicts = []
+    graded = 0
     for path, expected in notebooks(assignment):
         if args.correct_only and not expected.correct:
             continue
+        files = files_hash(assignment, path)
         for cell in cells:
+            if not args.again and (name, path.stem, files, cell.label()) in record:
+                continue
             verdict = judge(assignment, path, cell, expected)
-            verdicts.append(verdict)
+            record[verdict.key()] = verdict
+            with args.record.open("a") as out:
+                out.write(verdict.line() + "\n")
+            graded += 1
             mark = "ok" if verdict.ok else "WRONG: " + "; ".join(verdict.problems)
             print(f"{name:16} {path.stem:34} {cell.label():40} {verdict.score:6g} {mark}")
             sys.stdout.flush()
-    return verdicts
+    return graded
+
+
+def current(name: str, record: dict) -> list[Verdict]:
+    """Recorded verdicts that hold for this lab's files and notebooks as they are now."""
+    assignment = find_course(ROOT).assignment(name)
+    hashes = {path.stem: files_hash(assignment, path) for path, _ in notebooks(assignment)}
+    return [v for v in record.values() if v.lab == name and hashes.get(v.notebook) == v.files]
 
 
 def table(name: str, verdicts: list[Verdict]) -> str:
@@ -150,16 +210,49 @@ def table(name: str, verdicts: list[Verdict]) -> str:
     for notebook in dict.fromkeys(v.notebook for v in verdicts):
         mine = [v for v in verdicts if v.notebook == notebook]
         scores = sorted({v.score for v in mine})
-        margins = [v.margin for v in mine if v.margin is not None]
+        margins = [v.margin for v in mine if v.margin is not None and v.correct]
         failed = [v.cell.label() for v in mine if not v.ok]
         rows.append(
-            f"| `{notebook}` | {len(mine)} | "
+            f"| `{notebook}`{' (correct)' if mine[0].correct else ''} | {len(mine)} | "
             + ("yes" if not failed else f"**no**: {', '.join(failed)}")
             + f" | {', '.join(f'{s:g}' for s in scores)} | "
             + (f"{min(margins):+.3f}" if margins else "-")
             + f" | {sum(v.seconds for v in mine) / len(mine):.1f} |"
         )
     return "\n".join(rows)
+
+
+def varied(verdicts: list[Verdict], attribute: str) -> str:
+    return ", ".join(str(x) for x in sorted({getattr(v.cell, attribute) for v in verdicts}))
+
+
+def summary(labs: list[str], record: dict) -> str:
+    """One row per lab: how much of the matrix is recorded, and whether all of it held."""
+    rows = [
+        "| lab | notebooks | gradings | cells per notebook | seeds | threads | isa | as expected |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name in labs:
+        mine = current(name, record)
+        if not mine:
+            rows.append(f"| {name} | - | 0 | - | - | - | - | not run |")
+            continue
+        per = {v.notebook: 0 for v in mine}
+        for v in mine:
+            per[v.notebook] += 1
+        wrong = sum(not v.ok for v in mine)
+        rows.append(
+            f"| {name} | {len(per)} | {len(mine)} | {min(per.values())}-{max(per.values())} | "
+            f"{varied(mine, 'seed')} | {varied(mine, 'threads')} | {varied(mine, 'isa')} | "
+            + ("yes" if not wrong else f"**{wrong} not**")
+            + " |"
+        )
+    return "\n".join(rows)
+
+
+def display(path: Path) -> str:
+    path = path.resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def main() -> int:
@@ -171,6 +264,9 @@ def main() -> int:
     parser.add_argument("--isa", nargs="+", default=None, help="default: avx2, avx512, native")
     parser.add_argument("--quick", action="store_true", help="seed 0, 1 thread, avx2 and native")
     parser.add_argument("--correct-only", action="store_true", help="skip the wrong examples")
+    parser.add_argument("--again", action="store_true", help="grade recorded cells again")
+    parser.add_argument("--report-only", action="store_true", help="grade nothing")
+    parser.add_argument("--record", type=Path, default=RECORD, help="the JSONL record")
     parser.add_argument("--write", action="store_true", help="write docs/calibration.md")
     args = parser.parse_args()
     if args.isa is None:
@@ -180,15 +276,17 @@ def main() -> int:
     labs = chosen_labs(args.labs, args.all)
     if not labs:
         parser.error("name at least one lab, or --all")
-    sections, wrong = [], 0
-    for name in labs:
-        verdicts = run_lab(name, args)
-        wrong += sum(not v.ok for v in verdicts)
-        sections.append(table(name, verdicts))
+    record = recorded(args.record)
+    if not args.report_only:
+        for name in labs:
+            run_lab(name, args, record)
+    wrong = sum(not v.ok for name in labs for v in current(name, record))
     report = (
-        f"**Machine:** {machine()}. Matrix: seeds {args.seeds}, threads {args.threads}, "
-        f"instruction sets {args.isa} (TensorFlow labs also oneDNN on and off).\n\n"
-        + "\n\n".join(sections)
+        f"**Machine:** {machine()}. Record: `{display(args.record)}` "
+        "(every cell graded so far for the labs' present files).\n\n"
+        + summary(labs, record)
+        + "\n\n"
+        + "\n\n".join(table(name, current(name, record)) for name in labs if current(name, record))
     )
     print(report)
     if args.write:
