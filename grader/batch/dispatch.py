@@ -27,6 +27,32 @@ log = logging.getLogger(__name__)
 #: Times a task that failed for the grader's own reasons is run again.
 RETRIES = 2
 
+#: Dask's housekeeping, slowed to what grading needs. Its defaults serve interactive
+#: analytics: every process checks its event loop every 20 ms, samples CPU, memory and
+#: disk every 0.5 s, and the nannies read their worker's memory every 0.1 s. On a 2-core
+#: machine an idle local cluster of two workers burnt 0.08-0.10 CPU s per second that
+#: way, 0.25 CPU s per backprop submission taken from the kernels; with these values
+#: 0.014 (docs/benchmarks.md, "Where the second core goes"). Memory is bounded per
+#: kernel by the runner's own limits, not by the nannies' monitor.
+#: Grading never reads Dask's statistical profiler either (~0.15 s of CPU per
+#: submission, ~20 MB per worker).
+QUIET_DASK = {
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.admin.system-monitor.disk": False,
+    "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.worker.profile.enabled": False,
+}
+
+
+def quiet_dask_environment() -> dict[str, str]:
+    """:data:`QUIET_DASK` as the ``DASK_*`` variables a ``dask scheduler`` or ``dask
+    worker`` started by hand reads (docs/batch.md shows them for a cluster of machines)."""
+    return {
+        "DASK_" + key.upper().replace(".", "__").replace("-", "_"): str(value)
+        for key, value in QUIET_DASK.items()
+    }
+
 
 @dataclass(frozen=True)
 class Task:
@@ -140,9 +166,7 @@ class Dispatcher:
         import dask
         from dask.distributed import Client, LocalCluster
 
-        # Dask's statistical profiler samples every worker thread; grading never reads it,
-        # and it costs ~0.15 s of CPU per submission and ~20 MB per worker.
-        dask.config.set({"distributed.worker.profile.enabled": False})
+        dask.config.set(QUIET_DASK)
 
         self.cluster = None
         #: One line per worker refused for a different environment.

@@ -8,6 +8,7 @@ the ``--scheduler`` path works as it would across machines: every worker is its 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -32,6 +33,10 @@ def loopback_cluster(
     """
     from dask.distributed import Client
 
+    from grader.batch.dispatch import quiet_dask_environment
+
+    # As an instructor starts them by hand (docs/batch.md): Dask's housekeeping slowed down.
+    env = {**os.environ, **quiet_dask_environment(), **(env or {})}
     scheduler_file = folder / "scheduler.json"
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     scheduler = [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1"]
