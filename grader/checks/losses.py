@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from grader.checks._common import KernelObject, as_ref, fmt_number
+from grader.checks.outputs import model_outputs
 from grader.probes.wire import Ref
 from grader.testing.fixture import Notebook
 
@@ -136,3 +137,25 @@ def as_probabilities(outputs: Any, loss: str | None) -> np.ndarray:
     if loss == "bce_logits":
         return 1.0 / (1.0 + np.exp(-np.clip(values, -60, 60)))
     return values
+
+
+def binary_loss_kind(nb: Notebook, loss_fn: str, model: KernelObject, loud: np.ndarray) -> str:
+    """``bce`` or ``bce_logits``: the notebook's own, or else what ``model``'s outputs suit.
+
+    Tests of a training step hand it a loss of this kind. A notebook whose ``loss_fn`` is
+    neither (graded by its own criterion) still gets its steps tested: with ``bce`` when
+    its model returns probabilities for ``loud`` (scaled-up) inputs, else ``bce_logits``,
+    and the detail says so.
+    """
+    kind = loss_kind(nb, loss_fn) if nb.exists(loss_fn) else None
+    if kind in ("bce", "bce_logits"):
+        return kind
+    values = np.asarray(model_outputs(nb, model, loud), dtype=np.float64)
+    inside = bool(np.all((values >= -PROBABILITY_SLACK) & (values <= 1 + PROBABILITY_SLACK)))
+    chosen = "bce" if inside else "bce_logits"
+    nb.note(
+        f"`{loss_fn}` is not nn.BCELoss or nn.BCEWithLogitsLoss (graded elsewhere): this step "
+        f"was tested with {'nn.BCELoss' if inside else 'nn.BCEWithLogitsLoss'}, which suits "
+        "your discriminator's outputs"
+    )
+    return chosen

@@ -112,3 +112,11 @@ def test_a_tanh_output_spans_minus_one_to_one_and_others_do_not(nb: Notebook):
         )
     with pytest.raises(AssertionError, match="empty or not finite"):
         expect_within_range(np.array([0.0, np.inf]), -1, 1)
+
+
+def test_binary_loss_kind_follows_the_notebook_or_else_its_outputs(nb: Notebook):
+    assert losses.binary_loss_kind(nb, "bce", "logit_d", LOUD) == "bce"  # the notebook's word
+    assert not nb.notes
+    assert losses.binary_loss_kind(nb, "home_made", "sigmoid_d", LOUD) == "bce"
+    assert losses.binary_loss_kind(nb, "no_such_loss", "logit_d", LOUD) == "bce_logits"
+    assert "was tested with nn.BCEWithLogitsLoss" in nb.notes[-1]
