@@ -34,27 +34,16 @@ PLAIN_NOISE = np.random.default_rng(5_103).normal(size=(64, LATENT_DIM)).astype(
 
 
 def test_parameter_counts(nb):
-    generator, discriminator = nb.new("Generator"), nb.new("Discriminator")
-    generator_counts = checks.param_counts(nb, generator)
-    nb.record("generator_params", generator_counts.total)
-    checks.expect_param_count(
-        generator_counts,
-        GENERATOR_PARAMS,
-        GENERATOR_NEAR_MISSES,
-        what="parameters in Generator()",
-    )
-    checks.expect_layer_param_counts(checks.layer_param_counts(nb, generator), GENERATOR_LAYERS)
-    counts = checks.param_counts(nb, discriminator)
-    nb.record("discriminator_params", counts.total)
-    checks.expect_param_count(
-        counts,
-        DISCRIMINATOR_PARAMS,
-        DISCRIMINATOR_NEAR_MISSES,
-        what="parameters in Discriminator()",
-    )
-    checks.expect_layer_param_counts(
-        checks.layer_param_counts(nb, discriminator), DISCRIMINATOR_LAYERS
-    )
+    expected = [
+        ("Generator", GENERATOR_PARAMS, GENERATOR_NEAR_MISSES, GENERATOR_LAYERS),
+        ("Discriminator", DISCRIMINATOR_PARAMS, DISCRIMINATOR_NEAR_MISSES, DISCRIMINATOR_LAYERS),
+    ]
+    for class_name, total, near_misses, layers in expected:
+        network = nb.new(class_name)
+        counts = checks.param_counts(nb, network)
+        nb.record(f"{class_name.lower()}_params", counts.total)
+        checks.expect_param_count(counts, total, near_misses, what=f"parameters in {class_name}()")
+        checks.expect_layer_param_counts(checks.layer_param_counts(nb, network), layers)
 
 
 def test_generator_range(nb):

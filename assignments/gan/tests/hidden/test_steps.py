@@ -54,26 +54,35 @@ def test_optimizers(nb):
         )
 
 
-def step_loss(nb, discriminator):
+def watched_step(nb, function: str, seed: int, update: str) -> tuple[updates.StepEffects, object]:
+    """Call ``function`` on fresh networks with the grader's optimizer, loss and batch.
+
+    NaN is planted in the gradients of the network it should update, known values in the
+    other's. Returns what the call did, and the recording loss it was handed.
+    """
+    generator, discriminator = fresh_networks(nb, seed)
+    networks = {"generator": generator, "discriminator": discriminator}
+    real, noise = grader_batch(nb, 100 * seed + 1)
     kind = losses.binary_loss_kind(nb, "loss_fn", discriminator, LOUD_IMAGES)
-    return losses.recording_loss(nb, kind)
+    loss = losses.recording_loss(nb, kind)
+    data = (real, noise) if update == "discriminator" else (noise,)
+    other = next(name for name in WATCH if name != update)
+    effects = updates.step_effects(
+        nb,
+        function,
+        generator,
+        discriminator,
+        adam(nb, networks[update]),
+        loss,
+        *data,
+        models=networks,
+        plant={update: "nan", other: "values"},
+    )
+    return effects, loss
 
 
 def test_discriminator_step(nb):
-    generator, discriminator = fresh_networks(nb, 21)
-    real, noise = grader_batch(nb, 2_101)
-    effects = updates.step_effects(
-        nb,
-        "discriminator_step",
-        generator,
-        discriminator,
-        adam(nb, discriminator),
-        step_loss(nb, discriminator),
-        real,
-        noise,
-        models=dict(zip(WATCH, (generator, discriminator), strict=True)),
-        plant={"discriminator": "nan", "generator": "values"},
-    )
+    effects, _ = watched_step(nb, "discriminator_step", 21, "discriminator")
     updates.expect_updates_only(
         effects,
         "discriminator",
@@ -92,19 +101,7 @@ def test_discriminator_step(nb):
 
 
 def test_generator_step(nb):
-    generator, discriminator = fresh_networks(nb, 31)
-    _, noise = grader_batch(nb, 3_101)
-    effects = updates.step_effects(
-        nb,
-        "generator_step",
-        generator,
-        discriminator,
-        adam(nb, generator),
-        step_loss(nb, discriminator),
-        noise,
-        models=dict(zip(WATCH, (generator, discriminator), strict=True)),
-        plant={"generator": "nan", "discriminator": "values"},
-    )
+    effects, _ = watched_step(nb, "generator_step", 31, "generator")
     updates.expect_updates_only(
         effects,
         "generator",
@@ -115,19 +112,7 @@ def test_generator_step(nb):
 
 
 def test_generator_target(nb):
-    generator, discriminator = fresh_networks(nb, 41)
-    _, noise = grader_batch(nb, 4_101)
-    loss = step_loss(nb, discriminator)
-    effects = updates.step_effects(
-        nb,
-        "generator_step",
-        generator,
-        discriminator,
-        adam(nb, generator),
-        loss,
-        noise,
-        models={"generator": generator},
-    )
+    effects, loss = watched_step(nb, "generator_step", 41, "generator")
     assert effects.error is None, f"generator_step raised {effects.error}"
     losses.expect_targets(
         losses.loss_targets(nb, loss),
