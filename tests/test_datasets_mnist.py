@@ -121,3 +121,14 @@ def test_image_folder_sample_can_stay_as_read():
     assert raw.dtype == np.float32 and 0.0 <= raw.min() and raw.max() <= 1.0
     assert np.array_equal(labels, same_labels) and not raw.flags.writeable
     assert np.allclose(datasets.standardize_images(raw), images)
+
+
+def test_signed_vectors_flatten_and_scale_to_the_range_of_tanh():
+    split = datasets.load_mnist(n_train=20, n_test=0, seed=0, tier="offline")
+    vectors = datasets.signed_vectors(split.x_train)
+    assert vectors.shape == (20, 784) and vectors.dtype == np.float32
+    assert vectors.min() == -1.0 and vectors.max() <= 1.0
+    assert np.array_equal(vectors, split.x_train.reshape(20, 784) * 2 - 1)
+    assert np.mean(vectors == -1.0) > 0.5, "the dark background becomes -1"
+    with pytest.raises(ValueError, match="batch of images"):
+        datasets.signed_vectors(np.zeros(784))

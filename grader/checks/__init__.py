@@ -43,7 +43,13 @@ from grader.checks.models import (
     output_shapes,
     param_counts,
 )
-from grader.checks.outputs import are_probabilities, expect_logits, loop_model, model_outputs
+from grader.checks.outputs import (
+    are_probabilities,
+    expect_logits,
+    expect_within_range,
+    loop_model,
+    model_outputs,
+)
 from grader.checks.predictions import (
     accuracy,
     accuracy_of,
@@ -85,6 +91,7 @@ __all__ = [
     "are_probabilities",
     "expect_accuracy_at_least",
     "expect_logits",
+    "expect_within_range",
     "loop_model",
     "model_outputs",
     "expect_analytic_backward",

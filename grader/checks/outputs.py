@@ -1,4 +1,4 @@
-"""What a classifier outputs: logits, or probabilities by mistake.
+"""What a network outputs: logits or probabilities, and the range its values lie in.
 
 ``nn.CrossEntropyLoss`` and Keras's ``from_logits=True`` losses apply the softmax
 themselves; a network that ends in a softmax as well still trains, slowly, and a loop
@@ -16,6 +16,8 @@ from grader.testing.fixture import Notebook
 
 #: How close to 1 every row's sum must be for the outputs to count as probabilities.
 SUM_TOLERANCE = 1e-4
+#: How far past a range's end a value may lie (float32 rounding of a bounded activation).
+RANGE_SLACK = 1e-6
 
 
 def model_outputs(nb: Notebook, model: KernelObject, x: np.ndarray) -> np.ndarray:
@@ -61,3 +63,33 @@ def loop_model(
         "was tested on the grader's own network, which returns logits"
     )
     return nb.probe(reference)
+
+
+def expect_within_range(
+    outputs: np.ndarray,
+    low: float,
+    high: float,
+    *,
+    what: str = "the outputs",
+    reach: float | None = None,
+    hint: str = "",
+) -> None:
+    """Every value lies in [low, high]; with ``reach``, they come within it of both ends.
+
+    ``reach`` tells a Tanh (-1 to 1) from a Sigmoid (0 to 1) or a missing activation:
+    feed inputs that saturate the last layer (scaled-up noise) and ask for values within
+    ``reach`` of each end. A float32 Tanh never leaves [-1, 1], so the bound is exact
+    up to ``RANGE_SLACK``; ``hint`` says what to change when a check fails.
+    """
+    values = np.asarray(outputs, dtype=np.float64).reshape(-1)
+    suffix = f": {hint}" if hint else ""
+    if values.size == 0 or not np.all(np.isfinite(values)):
+        raise AssertionError(f"{what} are empty or not finite{suffix}")
+    smallest, largest = float(values.min()), float(values.max())
+    span = f"from {smallest:.4g} to {largest:.4g}"
+    if smallest < low - RANGE_SLACK or largest > high + RANGE_SLACK:
+        raise AssertionError(f"{what} run {span}, outside [{low:g}, {high:g}]{suffix}")
+    if reach is not None and (smallest > low + reach or largest < high - reach):
+        raise AssertionError(
+            f"{what} only run {span}, never near both ends of [{low:g}, {high:g}]{suffix}"
+        )

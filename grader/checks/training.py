@@ -148,6 +148,8 @@ def epoch_history(
     epochs: int | None = None,
     *,
     missing_hint: str = "keep one mean loss per epoch",
+    count_name: str = "EPOCHS",
+    unit: str = "epoch",
 ) -> list[float]:
     """The notebook's per-epoch list ``name``: numbers, exactly one per epoch.
 
@@ -155,6 +157,8 @@ def epoch_history(
     name. A notebook that sets its own epoch count (``range(8)``, ``NUM_EPOCHS``) is taken
     at its word: the list's length is its epoch count, and the detail says so. The
     messages say which of the three things is wrong: missing, not numbers, wrong length.
+    A list kept per training step instead (a GAN's losses) passes ``count_name="STEPS"``
+    and ``unit="step"``.
     """
     if not nb.exists(name):
         raise AssertionError(f"the notebook has no `{name}`: {missing_hint}")
@@ -162,17 +166,17 @@ def epoch_history(
     try:
         values = [float(v) for v in raw]
     except (TypeError, ValueError):
-        raise AssertionError(f"`{name}` must be a list of numbers, one per epoch") from None
-    if epochs is None and nb.uses("EPOCHS") and nb.exists("EPOCHS"):
-        epochs = nb.get("EPOCHS")
+        raise AssertionError(f"`{name}` must be a list of numbers, one per {unit}") from None
+    if epochs is None and nb.uses(count_name) and nb.exists(count_name):
+        epochs = nb.get(count_name)
     if epochs is None:
         nb.note(
-            f"your notebook does not use EPOCHS: the {len(values)} entries of `{name}` "
-            "were taken as one per epoch"
+            f"your notebook does not use {count_name}: the {len(values)} entries of `{name}` "
+            f"were taken as one per {unit}"
         )
     elif len(values) != epochs:
         raise AssertionError(
-            f"`{name}` has {len(values)} entries but EPOCHS is {epochs}: one per epoch"
+            f"`{name}` has {len(values)} entries but {count_name} is {epochs}: one per {unit}"
         )
     return values
 

@@ -41,7 +41,13 @@ from grader.datasets.folders import (
     standardize_images,
     write_image_folder,
 )
-from grader.datasets.mnist import MNIST_OFFLINE_SIZES, MNIST_SHAPE, load_mnist, render_mnist
+from grader.datasets.mnist import (
+    MNIST_OFFLINE_SIZES,
+    MNIST_SHAPE,
+    load_mnist,
+    render_mnist,
+    signed_vectors,
+)
 from grader.datasets.small import regression_data, xor_data
 
 __all__ = [
@@ -69,6 +75,7 @@ __all__ = [
     "regression_data",
     "render_digits",
     "render_mnist",
+    "signed_vectors",
     "standardize_images",
     "tier",
     "write_image_folder",

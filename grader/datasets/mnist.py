@@ -40,6 +40,20 @@ def render_mnist(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.clip(strokes * gain + noise, 0, 1).astype(np.float32)
 
 
+def signed_vectors(images: np.ndarray) -> np.ndarray:
+    """Images in [0, 1] as the GAN lab's inputs: (N, 784) float32 in [-1, 1].
+
+    A generator that ends in Tanh produces values in [-1, 1], so the real images it is
+    compared with are flattened and scaled the same way (MNIST's ``Normalize((0.5,),
+    (0.5,))``). The notebook and the grader's tests call this one function, so both
+    prepare real images identically.
+    """
+    pixels = np.asarray(images, dtype=np.float32)
+    if pixels.ndim < 2:
+        raise ValueError(f"expected a batch of images, got an array of shape {pixels.shape}")
+    return (pixels.reshape(len(pixels), -1) * 2.0 - 1.0).astype(np.float32)
+
+
 def _read_idx(path: Path) -> np.ndarray:
     """One idx file (MNIST's own format: a magic number, the sizes, then raw bytes)."""
     opener = gzip.open if path.suffix == ".gz" else open

@@ -23,6 +23,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "grader.probes.torch_probes",
         "grader.probes.torch_training_probes",
         "grader.probes.torch_step_probes",
+        "grader.probes.torch_update_probes",
     ),
     "keras": (
         "grader.probes.keras_probes",

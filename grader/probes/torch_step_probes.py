@@ -101,20 +101,36 @@ def _devices_of(values: Any) -> list[str]:
     return found
 
 
+def _target_summary(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Smallest and largest target value of one loss call, and how many there were."""
+    target = kwargs.get("target", args[1] if len(args) > 1 else None)
+    if not isinstance(target, torch.Tensor) or target.numel() == 0:
+        return {"min": None, "max": None, "count": 0}
+    values = target.detach().float()
+    return {
+        "min": float(values.min().cpu()),
+        "max": float(values.max().cpu()),
+        "count": int(values.numel()),
+    }
+
+
 class DeviceRecordingLoss(torch.nn.Module):
-    """A loss module that notes the devices of the tensors it is given, then computes.
+    """A loss module that notes what it is given (devices, targets), then computes.
 
     The grader hands it to the student's loop as ``loss_fn`` to see whether the targets
-    were moved along with the inputs (the model's forward hook sees only the inputs).
+    were moved along with the inputs (the model's forward hook sees only the inputs),
+    and which targets a step trains towards (a GAN's generator step: ones).
     """
 
     def __init__(self, loss: str) -> None:
         super().__init__()
         self.inner = LOSSES[loss]()
         self.calls: list[list[str]] = []
+        self.targets: list[dict[str, Any]] = []
 
     def forward(self, *args: Any, **kwargs: Any) -> torch.Tensor:
         self.calls.append(_devices_of([*args, *kwargs.values()]))
+        self.targets.append(_target_summary(args, kwargs))
         return self.inner(*args, **kwargs)
 
 

@@ -16,7 +16,8 @@ EXPECTED = {
         "torch.predict_classes", "torch.make_loader", "torch.make_optimizer", "torch.make_loss",
         "torch.train_losses", "torch.devices", "torch.observe_devices", "torch.jacobians",
         "torch.make_device", "torch.device_choice", "torch.recording_loss", "torch.loss_devices",
-        "torch.outputs",
+        "torch.outputs", "torch.step_effects", "torch.optimizer_params", "torch.loss_kind",
+        "torch.loss_targets",
     },
     "numeric": {"numeric.gradient_check"},
     "env": {

@@ -375,3 +375,8 @@ def test_epoch_history_without_epochs_takes_the_notebook_at_its_word(nb):
     with pytest.raises(AssertionError, match="has 2 entries but EPOCHS is 5"):
         epoch_history(own, "short_history", 5)
     assert not uses.notes
+    # Per training step instead of per epoch (a GAN's losses): the count's name and unit.
+    with pytest.raises(AssertionError, match="has 2 entries but STEPS is 4: one per step"):
+        epoch_history(own, "short_history", 4, count_name="STEPS", unit="step")
+    assert epoch_history(own, "short_history", count_name="STEPS", unit="step") == [1.2, 0.9]
+    assert own.notes[-1].startswith("your notebook does not use STEPS: the 2 entries")
