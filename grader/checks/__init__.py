@@ -52,6 +52,13 @@ from grader.checks.predictions import (
     expect_same_preparation,
     predict_classes,
     prepared_inputs,
+    reported_number,
+)
+from grader.checks.regression import (
+    expect_error_at_most,
+    expect_same_preparation_error,
+    mse_ratio,
+    predicted_values,
 )
 from grader.checks.seeding import (
     expect_repeatable,
@@ -104,11 +111,16 @@ __all__ = [
     "expect_repeatable",
     "expect_reported_accuracy",
     "expect_same_preparation",
+    "expect_same_preparation_error",
+    "expect_error_at_most",
     "expect_same_draws",
     "expect_step_ran",
     "expect_trainable_counts",
     "fit_history",
     "prepared_inputs",
+    "predicted_values",
+    "mse_ratio",
+    "reported_number",
     "gradient_check",
     "layer_param_counts",
     "layer_shapes",
