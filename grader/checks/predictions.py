@@ -162,6 +162,31 @@ def expect_same_preparation(
         raise AssertionError(preparation_message(value, own, inputs))
 
 
+def expect_input_preparation(
+    nb: Notebook,
+    model: KernelObject,
+    x: np.ndarray,
+    labels: np.ndarray,
+    *,
+    own: float | None,
+    inputs: str,
+    own_name: str = "test_accuracy",
+) -> float:
+    """The public warning of the image labs (issue 16): the trained model does about as well
+    on ``x``, prepared as the lab states (and through the notebook's ``preprocess(x)`` when
+    it defines one), as the notebook says it does on its own split (``own``).
+
+    Without that number (``own`` None: the notebook has no usable ``own_name``) it only
+    checks that the model runs on ``x``, and says so in a note. Returns the accuracy.
+    """
+    value = accuracy(nb, model, x, labels)
+    if own is None:
+        nb.note(f"no `{own_name}` to compare with: only checked that the model runs on {inputs}")
+    else:
+        expect_same_preparation(value, own, inputs=inputs)
+    return value
+
+
 def preparation_message(value: float, own: float, inputs: str) -> str:
     """What a student reads when the model does much worse on the grader's inputs than on
     their own split (``value`` and ``own``: an accuracy, an error, ...): the cause and the fix.
