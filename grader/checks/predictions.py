@@ -199,9 +199,10 @@ def preparation_message(value: float, own: float, inputs: str) -> str:
     )
 
 
-def reported_number(nb: Notebook, name: str) -> float | None:
-    """The notebook's own ``name`` (say ``test_accuracy``) when it is one finite number (a
-    NumPy scalar or one-element array counts), else None.
+def reported_number(nb: Notebook, name: str, key: str | None = None) -> float | None:
+    """The notebook's own ``name`` (say ``test_accuracy``), or ``name[key]`` of a dictionary
+    (``accuracies["fine_tuned"]``), when it is one finite number (a NumPy scalar or
+    one-element array counts), else None.
 
     For comparisons that only inform, such as the preparation warning: a missing or
     malformed value is graded by the criterion that asks for it, not held against another.
@@ -209,6 +210,8 @@ def reported_number(nb: Notebook, name: str) -> float | None:
     if not nb.exists(name):
         return None
     value = nb.get(name)
+    if key is not None:
+        value = value.get(key) if type(value) is dict else None
     if type(value) is np.ndarray and value.size == 1 and value.dtype.kind in "iuf":
         value = value.reshape(()).item()
     if type(value) not in (int, float) or not math.isfinite(value):

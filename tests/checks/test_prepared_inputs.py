@@ -26,6 +26,7 @@ def drop_hook():
 
 plain, as_scalar, as_array = 0.91, np.float32(0.5), np.array([0.25])
 count, not_finite, flag, text, many = 3, float("nan"), True, "0.9", np.array([0.1, 0.2])
+table = {"head": 0.6, "fine_tuned": np.float64(0.7), "scratch": None}
 """
 ]
 
@@ -46,3 +47,8 @@ def test_reported_number_reads_one_finite_number_or_nothing(nb):
     assert reported_number(nb, "count") == 3.0
     for name in ("not_finite", "flag", "text", "many", "undefined_name"):
         assert reported_number(nb, name) is None, name
+    assert reported_number(nb, "table", "head") == 0.6  # an entry of a dictionary
+    assert reported_number(nb, "table", "fine_tuned") == 0.7
+    for key in ("scratch", "missing"):
+        assert reported_number(nb, "table", key) is None, key
+    assert reported_number(nb, "plain", "head") is None  # not a dictionary
