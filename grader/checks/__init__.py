@@ -60,6 +60,7 @@ from grader.checks.regression import (
     expect_same_preparation_error,
     mse_ratio,
     predicted_values,
+    reported_error_ratio,
 )
 from grader.checks.seeding import (
     expect_repeatable,
@@ -123,6 +124,7 @@ __all__ = [
     "predicted_values",
     "mse_ratio",
     "reported_number",
+    "reported_error_ratio",
     "gradient_check",
     "layer_param_counts",
     "layer_shapes",

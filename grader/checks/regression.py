@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from grader.checks._common import KernelObject, as_ref, fmt_number
-from grader.checks.predictions import PREPROCESS, preparation_message
+from grader.checks.predictions import PREPROCESS, preparation_message, reported_number
 from grader.testing.fixture import Notebook
 
 #: An error on the grader's rows at least this much above the notebook's own (both relative
@@ -71,6 +71,19 @@ def mse_ratio(predictions: np.ndarray, targets: np.ndarray, baseline: float = 0.
     if not reference > 0:
         raise ValueError("the targets equal the baseline: no error to compare with")
     return mse / reference
+
+
+def reported_error_ratio(
+    nb: Notebook, error: str = "test_mse", baseline: str = "baseline_mse"
+) -> float | None:
+    """The notebook's own ``error / baseline`` (say its test MSE over that of predicting the
+    mean, both as it reports them): comparable with :func:`mse_ratio` whatever units the
+    notebook measured in. None unless both are finite numbers and the baseline is positive.
+    """
+    own, reference = reported_number(nb, error), reported_number(nb, baseline)
+    if own is None or reference is None or not reference > 0:
+        return None
+    return own / reference
 
 
 def expect_error_at_most(

@@ -14,6 +14,7 @@ from grader.checks import (
     expect_same_preparation_error,
     mse_ratio,
     predicted_values,
+    reported_error_ratio,
 )
 
 #: A linear "model" fitted on standardised features (NumPy only: a fast kernel). It is
@@ -46,6 +47,8 @@ def use_own_preparation():
 def drop_hook():
     global preprocess
     del preprocess
+
+test_mse, baseline_mse, zero_baseline, text_mse = 0.5, 0.8, 0.0, "0.5"
 """
 ]
 
@@ -124,3 +127,10 @@ def test_error_at_most_names_preparation_only_when_the_own_split_passes():
         expect_error_at_most(3.2, 0.65, own=0.5, inputs="89 test rows")
     with pytest.raises(AssertionError, match="expected at most"):
         expect_error_at_most(math.nan, 0.65)
+
+
+def test_reported_error_ratio_needs_two_usable_numbers(nb):
+    assert reported_error_ratio(nb) == pytest.approx(0.625)  # test_mse / baseline_mse
+    assert reported_error_ratio(nb, baseline="zero_baseline") is None
+    assert reported_error_ratio(nb, error="text_mse") is None
+    assert reported_error_ratio(nb, baseline="no_such_name") is None
