@@ -149,10 +149,15 @@ WRONG_ANSWERS = {
         + """
 def get_device():
     return torch.device("cuda")                    # "the lab is about the GPU"
+
+torch.manual_seed(0)
+model = CNNClassifier(2)                           # at chance on the lab's images, while
+test_accuracy = 0.95                               # the notebook's own split says 0.95
 """,
         {
             "public/test_cnn_gpu_basics.py::test_get_device": "has no GPU",
             "hidden/test_device.py::test_device_follows_availability": "hard-coded 'cuda'",
+            "public/test_cnn_gpu_basics.py::test_input_preparation": "0.95 on your test split",
         },
         ["public/test_cnn_gpu_basics.py::test_parameter_count"],
     ),

@@ -15,7 +15,15 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from course_files import ROOT, assignment_test_files, config, folder, read_notebook, rubric
+from course_files import (
+    ROOT,
+    assignment_test_files,
+    config,
+    folder,
+    load_test_module,
+    read_notebook,
+    rubric,
+)
 
 from grader import datasets
 from grader.course import find_course
@@ -92,6 +100,31 @@ def test_rubric_names_real_tests_and_uses_them_all(name):
     assert any(all(t.startswith("public/") for t in c.tests) for c in loaded.criteria), (
         "`grader check` needs at least one criterion made of public tests"
     )
+
+
+#: Labs whose public `input_preparation` criterion warns before submission (issue 16).
+PREPARATION_LABS = [
+    name for name in ASSIGNMENTS if any(c.id == "input_preparation" for c in rubric(name).criteria)
+]
+
+
+@pytest.mark.parametrize("name", PREPARATION_LABS)
+def test_public_preparation_check_is_public_and_off_the_held_out_data(name):
+    """The warning runs with `grader check` and measures on a public seed of its own, never
+    on the hidden tests' held-out data (regression_torch draws training rows instead:
+    test_assignments_torch_labs.py shows they are not test rows)."""
+    criterion = next(c for c in rubric(name).criteria if c.id == "input_preparation")
+    assert criterion.visibility == "visible" and criterion.student_code
+    (test_id,) = criterion.tests
+    assert test_id.startswith("public/")
+    public = load_test_module(name, test_id.split("::")[0])
+    held_out = {
+        load_test_module(name, path.relative_to(folder(name) / "tests").as_posix()).HELD_OUT_SEED
+        for path in assignment_test_files(name)
+        if path.parent.name == "hidden" and "HELD_OUT_SEED =" in path.read_text(encoding="utf-8")
+    }
+    assert held_out or name == "regression_torch", "no held-out seed to compare with"
+    assert public.PUBLIC_SEED not in held_out
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)

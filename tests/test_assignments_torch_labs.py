@@ -3,8 +3,10 @@
 The checks every assignment gets (files valid, stub generated, rubric complete, solution
 passes, stub fails, examples score as EXPECTED.yaml says) are in test_assignments_content.py.
 Here: the solutions plot their loss, the bands match the hidden pass marks, the data the
-hidden tests build has the curriculum's shapes and baselines, and deliberately wrong
-notebooks fail the checks the examples do not exercise.
+hidden tests build has the curriculum's shapes and baselines, deliberately wrong
+notebooks fail the checks the examples do not exercise, and a regression notebook that
+scales its features its own way is warned about in public and named in the hidden
+feedback, unless its preprocess(X) says how.
 """
 
 from __future__ import annotations
@@ -65,6 +67,18 @@ def test_regression_data_is_the_curriculum_split():
     # Standardised with the training rows' statistics, so the test mean is not exactly 0.
     assert 0.01 < np.abs(x.mean(axis=0)).max() < 0.5
     assert np.allclose(y * y_train.std() + y_train.mean(), y_test)
+
+
+def test_public_preparation_rows_are_training_rows_not_test_rows():
+    public = load_test_module("regression_torch", "public/test_regression_basics.py")
+    split = load_test_module("regression_torch", "hidden/test_standardization.py")
+    x_train, x_test, y_train, _ = split.diabetes_split()
+    rows, raw, targets = public.public_rows()
+    assert rows.shape == (public.PUBLIC_ROWS, 10) and targets.shape == (public.PUBLIC_ROWS,)
+    as_rows = {tuple(r) for r in x_train}
+    assert all(tuple(r) in as_rows for r in raw)  # training rows only
+    assert not {tuple(r) for r in x_test} & {tuple(r) for r in raw}  # never the test rows
+    assert np.allclose(rows, (raw - x_train.mean(axis=0)) / x_train.std(axis=0), atol=1e-5)
 
 
 def test_rnn_held_out_series_has_the_seed_shapes_and_a_beatable_baseline():
@@ -176,3 +190,52 @@ def test_wrong_answers_fail_with_their_message(name):
         assert words in by_id[test_id].message, by_id[test_id].message
     for test_id in still_right:
         assert by_id[test_id].outcome == "passed", f"{test_id}: {by_id[test_id].message}"
+
+
+#: The notebook's own preparation instead of the lab's: min-max scaling of the features.
+MIN_MAX = """
+low, high = X_train.min(axis=0), X_train.max(axis=0)
+X_train_std = (X_train - low) / (high - low)
+X_test_std = (X_test - low) / (high - low)
+"""
+HOOK = """
+def preprocess(X):
+    return (np.asarray(X, dtype=np.float64) - low) / (high - low)
+"""
+
+
+def min_max_cells(hook: bool) -> list[str]:
+    """The regression solution's code cells, its features min-max scaled on its own split
+    (the target still standardised), with or without a preprocess(X) that says how."""
+    cells = []
+    for cell in read_notebook(ROOT / "solutions" / "regression_torch.ipynb").cells:
+        if cell.cell_type != "code":
+            continue
+        source = cell.source
+        if "X_train_std = standardize(X_train, x_mean, x_std)" in source:
+            source += MIN_MAX + (HOOK if hook else "")
+        cells.append(source)
+    return cells
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("hook", [False, True], ids=["own scaling", "own scaling, preprocess"])
+def test_own_feature_scaling_is_named_unless_preprocess_says_how(hook):
+    files = [
+        path
+        for path in assignment_test_files("regression_torch")
+        if path.name in ("test_regression_basics.py", "test_results.py")
+    ]
+    context = {"tier": "offline", "gpu_available": False}
+    limits = config("regression_torch").limits
+    with live_notebook(min_max_cells(hook), limits=limits, context=context) as (_nb, run):
+        assert not run.execution.errors, run.execution.errors[0]
+        outcomes, _ = run_tests(files, run.bridge, context, folder("regression_torch") / "tests")
+    by_name = {o.name: o for o in outcomes}
+    public, hidden = by_name["test_input_preparation"], by_name["test_test_error_beats_the_mean"]
+    if hook:
+        assert public.outcome == hidden.outcome == "passed", (public.message, hidden.message)
+        return
+    assert public.outcome == "failed" and "on your test split" in public.message
+    assert "150 training rows standardised as the lab states" in public.message
+    assert hidden.outcome == "failed" and "on the 89 test rows prepared as" in hidden.message

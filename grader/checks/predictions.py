@@ -6,6 +6,7 @@ so no student code can read them or fake the comparison.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -158,12 +159,64 @@ def expect_same_preparation(
     normalisation) that new inputs do not get: the message names that cause.
     """
     if own - value >= PREPARATION_GAP:
-        raise AssertionError(
-            f"{fmt_number(own)} on your test split, {fmt_number(value)} on {inputs}: your "
-            f"model only works on inputs prepared your way; define {PREPROCESS}(x) to "
-            "prepare new inputs the same way (e.g. your normalisation), or normalise inside "
-            "the model"
-        )
+        raise AssertionError(preparation_message(value, own, inputs))
+
+
+def expect_input_preparation(
+    nb: Notebook,
+    model: KernelObject,
+    x: np.ndarray,
+    labels: np.ndarray,
+    *,
+    own: float | None,
+    inputs: str,
+    own_name: str = "test_accuracy",
+) -> float:
+    """The public warning of the image labs (issue 16): the trained model does about as well
+    on ``x``, prepared as the lab states (and through the notebook's ``preprocess(x)`` when
+    it defines one), as the notebook says it does on its own split (``own``).
+
+    Without that number (``own`` None: the notebook has no usable ``own_name``) it only
+    checks that the model runs on ``x``, and says so in a note. Returns the accuracy.
+    """
+    value = accuracy(nb, model, x, labels)
+    if own is None:
+        nb.note(f"no `{own_name}` to compare with: only checked that the model runs on {inputs}")
+    else:
+        expect_same_preparation(value, own, inputs=inputs)
+    return value
+
+
+def preparation_message(value: float, own: float, inputs: str) -> str:
+    """What a student reads when the model does much worse on the grader's inputs than on
+    their own split (``value`` and ``own``: an accuracy, an error, ...): the cause and the fix.
+    """
+    return (
+        f"{fmt_number(own)} on your test split, {fmt_number(value)} on {inputs}: your "
+        f"model only works on inputs prepared your way; define {PREPROCESS}(x) to "
+        "prepare new inputs the same way (e.g. your normalisation), or normalise inside "
+        "the model"
+    )
+
+
+def reported_number(nb: Notebook, name: str, key: str | None = None) -> float | None:
+    """The notebook's own ``name`` (say ``test_accuracy``), or ``name[key]`` of a dictionary
+    (``accuracies["fine_tuned"]``), when it is one finite number (a NumPy scalar or
+    one-element array counts), else None.
+
+    For comparisons that only inform, such as the preparation warning: a missing or
+    malformed value is graded by the criterion that asks for it, not held against another.
+    """
+    if not nb.exists(name):
+        return None
+    value = nb.get(name)
+    if key is not None:
+        value = value.get(key) if type(value) is dict else None
+    if type(value) is np.ndarray and value.size == 1 and value.dtype.kind in "iuf":
+        value = value.reshape(()).item()
+    if type(value) not in (int, float) or not math.isfinite(value):
+        return None
+    return float(value)
 
 
 def expect_reported_accuracy(reported: object, measured: float, *, atol: float = 1e-6) -> None:

@@ -11,6 +11,7 @@ from grader.checks import (
     accuracy,
     are_probabilities,
     expect_accuracy_at_least,
+    expect_input_preparation,
     expect_logits,
     loop_model,
     model_outputs,
@@ -38,6 +39,16 @@ standardised = Standardised()
 
 def preprocess(x):
     return torch.as_tensor(x) - MEAN
+
+def forget_hook():
+    # As if the notebook had centred its own split and not said how (no preprocess).
+    global preprocess, _hook
+    _hook = preprocess
+    del preprocess
+
+def restore_hook():
+    global preprocess
+    preprocess = _hook
 """
 ]
 
@@ -87,6 +98,21 @@ def test_accuracy_gap_to_the_notebooks_own_split_names_preparation():
         expect_accuracy_at_least(0.2, 0.7, own=0.3)  # the model itself is weak
     with pytest.raises(AssertionError, match="0.95 on your test split, 0.13 .*preprocess"):
         expect_accuracy_at_least(0.13, 0.7, own=0.95)
+
+
+def test_input_preparation_warns_when_the_model_needs_the_notebooks_own(nb):
+    labels = (X.reshape(16, -1)[:, 0] > 0.5).astype(np.int64)
+    # Correct: the notebook's preprocess(x) centres the grader's inputs as it centred its own.
+    assert expect_input_preparation(nb, "standardised", X, labels, own=1.0, inputs="X") == 1.0
+    nb.call("forget_hook")
+    try:
+        with pytest.raises(AssertionError, match="1 on your test split, 0.* on 16 images"):
+            expect_input_preparation(nb, "standardised", X, labels, own=1.0, inputs="16 images")
+        # Without its own number to compare with, only that the model runs, with a note.
+        expect_input_preparation(nb, "standardised", X, labels, own=None, inputs="16 images")
+        assert "no `test_accuracy` to compare with" in nb.notes[-1]
+    finally:
+        nb.call("restore_hook")
 
 
 def test_notes_are_kept_per_notebook_view(nb):

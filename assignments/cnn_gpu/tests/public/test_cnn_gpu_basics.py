@@ -1,4 +1,5 @@
-"""Public checks for the GPU CNN lab: the network's size and output, and get_device.
+"""Public checks for the GPU CNN lab: the network's size and output, get_device, and
+whether the trained model works on images prepared as the lab states.
 
 Run them yourself with ``grader check your_notebook.ipynb``. The hidden tests go further:
 layer by layer shapes, your device choice as if a GPU were there, whether your loops move
@@ -9,6 +10,8 @@ the accuracy of your trained model on images you never see.
 from __future__ import annotations
 
 from grader import checks
+from grader.checks.predictions import PREPROCESS
+from grader.datasets import image_folder_sample
 
 #: Seed 001 E9: 896 + 18,496 + 73,856 + 524,544 + 2,570 (ten outputs, the manual's default).
 MANUAL_PARAMS = 620_362
@@ -38,6 +41,30 @@ def test_output_shape(nb):
     checks.expect_output_shapes(shapes, lambda shape: (shape[0], 2))
     manual = checks.output_shapes(nb, nb.new("CNNClassifier"), [(1, 3, 32, 32)])
     checks.expect_output_shapes(manual, lambda shape: (shape[0], 10))
+
+
+#: Images the public preparation check measures the trained model on: a public seed, not the
+#: hidden tests' images.
+PUBLIC_IMAGES, PUBLIC_SEED = 300, 77
+
+
+def test_input_preparation(nb):
+    """Warns before submission when the trained model only works on the notebook's own
+    preparation of its inputs (the hidden accuracy test measures new images)."""
+    assert nb.exists("model"), "the notebook has no trained `model`: run the training cell"
+    # Standardised per image as section 0 does, or as read_image_folder returns them for a
+    # notebook with its own preprocess(x) (checks.accuracy passes them through it).
+    x, y = image_folder_sample(
+        PUBLIC_IMAGES, PUBLIC_SEED, shuffle=False, standardize=not nb.exists(PREPROCESS)
+    )
+    checks.expect_input_preparation(
+        nb,
+        "model",
+        x,
+        y,
+        own=checks.reported_number(nb, "test_accuracy"),
+        inputs=f"{PUBLIC_IMAGES} new images prepared as section 0 states",
+    )
 
 
 def test_get_device(nb):

@@ -91,13 +91,5 @@ def test_accuracy(nb):
         value,
         PASS_MARK[nb.tier],
         what=f"accuracy on {HELD_OUT_IMAGES} held-out digits",
-        own=own_accuracy(nb),
+        own=checks.reported_number(nb, "test_accuracy"),
     )
-
-
-def own_accuracy(nb) -> float | None:
-    """The notebook's own test accuracy, when it reports a plain number (for the feedback)."""
-    value = nb.get("test_accuracy") if nb.exists("test_accuracy") else None
-    if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "f":
-        value = float(value.reshape(()))
-    return float(value) if type(value) in (int, float) and math.isfinite(value) else None

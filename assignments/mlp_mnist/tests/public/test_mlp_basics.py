@@ -1,4 +1,5 @@
-"""Public checks for the MLP lab: the network's size, and that it outputs probabilities.
+"""Public checks for the MLP lab: the network's size, that it outputs probabilities, and
+that the trained model works on digits prepared as the lab states.
 
 Run them yourself with ``grader check your_notebook.ipynb``. The hidden tests go further:
 each layer, networks of other shapes and with batch normalisation from your builder, your
@@ -11,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from grader import checks
+from grader.datasets import load_mnist
 
 MLP_PARAMS = 242_762  # 200,960 + 32,896 + 8,256 + 650
 #: Wrong totals we know the cause of, phrased to follow "... is what you get with".
@@ -40,4 +42,27 @@ def test_softmax_output(nb):
     assert bool(np.all(out >= 0)) and bool(np.all(np.abs(sums - 1) < 1e-4)), (
         f"the outputs are not probabilities (row sums {np.round(sums[:3], 3).tolist()}...): "
         "end the network with a softmax layer, as categorical cross-entropy expects"
+    )
+
+
+#: Digits the public preparation check measures the trained model on: a public seed, not the
+#: hidden tests' digits.
+PUBLIC_IMAGES, PUBLIC_SEED = 300, 77
+
+
+def test_input_preparation(nb):
+    """Warns before submission when the trained model only works on the notebook's own
+    preparation of its inputs (the hidden accuracy test measures new digits)."""
+    assert nb.exists("model"), "the notebook has no trained `model`: run the training cell"
+    digits = load_mnist(n_train=0, n_test=PUBLIC_IMAGES, seed=PUBLIC_SEED, tier=nb.tier)
+    # Flattened, float32 in [0, 1], as prepare_data makes them; checks.accuracy passes them
+    # through the notebook's preprocess(x) when it defines one.
+    x = digits.x_test.reshape(len(digits.x_test), 784)
+    checks.expect_input_preparation(
+        nb,
+        "model",
+        x,
+        digits.y_test,
+        own=checks.reported_number(nb, "test_accuracy"),
+        inputs=f"{PUBLIC_IMAGES} digits flattened to 784 values in [0, 1], as the lab states",
     )

@@ -19,7 +19,6 @@ from sklearn.datasets import load_diabetes
 from sklearn.model_selection import train_test_split
 
 from grader import checks
-from grader.checks.predictions import PREPROCESS
 
 SPLIT_SEED = 42
 #: Full-credit ratio of the model's test MSE to the predict-the-mean baseline's.
@@ -47,26 +46,22 @@ def model_predictions(nb) -> tuple[np.ndarray, np.ndarray]:
     """
     assert nb.exists("model"), "the notebook has no trained `model`: run the training cell"
     x, y = standardised_test_rows()
-    if nb.exists(PREPROCESS):
-        x = nb.call_keep(PREPROCESS, diabetes_test_split()[1])
-    raw = nb.call("predict", nb.ref("model"), x)
-    assert isinstance(raw, np.ndarray) and raw.dtype.kind in "iuf", (
-        f"predict must return a NumPy array of numbers, not {type(raw).__name__}"
-    )
-    assert raw.size == len(y), f"predict returned {raw.size} values for {len(y)} rows"
-    return raw.reshape(-1).astype(np.float64), y
+    return checks.predicted_values(nb, x, diabetes_test_split()[1]), y
 
 
 def test_test_error_beats_the_mean(nb):
     predictions, y = model_predictions(nb)
-    mse = float(np.mean((predictions - y) ** 2))
-    baseline = float(np.mean(y**2))
-    ratio = nb.record("mse_ratio", mse / baseline if math.isfinite(mse) else math.inf)
-    nb.record("test_mse", mse)
-    nb.record("baseline_mse", baseline)
-    assert ratio <= PASS_RATIO, (
-        f"your model's test MSE is {ratio:.3f} times that of always predicting the training "
-        f"mean; a trained network reaches {PASS_RATIO} or less"
+    ratio = nb.record("mse_ratio", checks.mse_ratio(predictions, y))
+    nb.record("test_mse", float(np.mean((predictions - y) ** 2)))
+    nb.record("baseline_mse", float(np.mean(y**2)))
+    # A ratio that passes on the notebook's own test split and fails on the same rows
+    # prepared as the lab states is named as a preparation problem, not a weak model.
+    checks.expect_error_at_most(
+        ratio,
+        PASS_RATIO,
+        what="test MSE / MSE of always predicting the training mean:",
+        own=checks.reported_error_ratio(nb),
+        inputs=f"the {len(y)} test rows prepared as the lab states",
     )
 
 

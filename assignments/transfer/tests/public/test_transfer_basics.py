@@ -1,4 +1,5 @@
-"""Public checks for the transfer lab: the pretrained base, the lab's model, the few images.
+"""Public checks for the transfer lab: the pretrained base, the lab's model, the few images,
+and whether the final model works on images prepared as the lab states.
 
 Run them yourself with ``grader check your_notebook.ipynb``. Passing them does not mean
 full marks: the hidden tests call your functions with their own data, their own copy of
@@ -10,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from grader import checks
+from grader.datasets import load_mnist
 
 BASE_PARAMS = 4_800  # conv1 3*3*1*16 + 16 = 160, conv2 3*3*16*32 + 32 = 4,640
 #: The lab's model: the base, Dense(64) on 800 features (51,264), Dense(5) (325).
@@ -49,3 +51,29 @@ def test_few_shot_training_images(nb):
     assert sorted(set(y.tolist())) == [0, 1, 2, 3, 4] and np.all(
         np.bincount(y, minlength=5) == per_class
     ), f"y_train must hold the labels 0-4 (the digits 5-9 relabelled), {per_class} of each"
+
+
+#: Images the public preparation check measures the final model on (about half of them
+#: show the digits 5-9): a public seed, not the hidden tests' images.
+PUBLIC_IMAGES, PUBLIC_SEED = 600, 77
+NEW_DIGITS = (5, 6, 7, 8, 9)
+
+
+def test_input_preparation(nb):
+    """Warns before submission when the final model only works on the notebook's own
+    preparation of its inputs (the hidden accuracy test measures new images)."""
+    assert nb.exists("model"), "the notebook has no trained `model`: run the training cells"
+    digits = load_mnist(n_train=0, n_test=PUBLIC_IMAGES, seed=PUBLIC_SEED, tier=nb.tier)
+    keep = np.isin(digits.y_test, NEW_DIGITS)
+    # (N, 28, 28, 1) float32 in [0, 1], labelled 0-4; checks.accuracy passes the images
+    # through the notebook's preprocess(x) when it defines one.
+    x, y = digits.x_test[keep][..., None], digits.y_test[keep] - NEW_DIGITS[0]
+    checks.expect_input_preparation(
+        nb,
+        "model",
+        x,
+        y,
+        own=checks.reported_number(nb, "accuracies", "fine_tuned"),
+        own_name="accuracies['fine_tuned']",
+        inputs=f"{len(y)} images of the digits 5-9, (N, 28, 28, 1) in [0, 1] as the lab states",
+    )
