@@ -154,3 +154,17 @@ def test_quiet_housekeeping_reaches_processes_started_by_hand():
         assert variable in (TOY.parents[2] / "docs" / "batch.md").read_text(), (
             f"docs/batch.md lacks {variable}"
         )
+
+
+def test_a_scheduler_without_workers_is_a_clear_error(tmp_path, monkeypatch):
+    """Waits for a first worker (started with the batch, it joins a few seconds later),
+    then says which scheduler has none and how to start one: not a hang, not a traceback."""
+    from grader.batch import dispatch
+    from grader.errors import MachineError
+
+    monkeypatch.setattr(dispatch, "FIRST_WORKER_WAIT_S", 2)
+    with loopback_cluster(0, tmp_path) as address:
+        started = time.monotonic()
+        with pytest.raises(MachineError, match=f"{address} has no worker after 2 s"):
+            dispatch.Dispatcher(1, address)
+        assert time.monotonic() - started < 30

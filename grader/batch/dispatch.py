@@ -26,6 +26,9 @@ from grader.errors import MachineError
 log = logging.getLogger(__name__)
 #: Times a task that failed for the grader's own reasons is run again.
 RETRIES = 2
+#: How long a batch on a scheduler waits for its first worker: workers started at the
+#: same time as the batch (a script, a job array) join a few seconds after it connects.
+FIRST_WORKER_WAIT_S = 60
 
 #: Dask's housekeeping, slowed to what grading needs. Its defaults serve interactive
 #: analytics: every process checks its event loop every 20 ms, samples CPU, memory and
@@ -173,6 +176,14 @@ class Dispatcher:
         self.refused: list[str] = []
         if address:
             self.client = Client(address, timeout="30s")
+            try:
+                self.client.wait_for_workers(1, timeout=FIRST_WORKER_WAIT_S)
+            except TimeoutError:
+                self.client.close()
+                raise MachineError(
+                    f"the scheduler at {address} has no worker after {FIRST_WORKER_WAIT_S} s: "
+                    f"start some with `dask worker {address} --nthreads 1`"
+                ) from None
         else:
             self.cluster = LocalCluster(
                 n_workers=workers,
