@@ -241,8 +241,10 @@ def summary(labs: list[str], record: dict) -> str:
         for v in mine:
             per[v.notebook] += 1
         wrong = sum(not v.ok for v in mine)
+        every = len(list(notebooks(find_course(ROOT).assignment(name))))
         rows.append(
-            f"| {name} | {len(per)} | {len(mine)} | {min(per.values())}-{max(per.values())} | "
+            f"| {name} | {len(per)} of {every} | {len(mine)} | "
+            f"{min(per.values())}-{max(per.values())} | "
             f"{varied(mine, 'seed')} | {varied(mine, 'threads')} | {varied(mine, 'isa')} | "
             + ("yes" if not wrong else f"**{wrong} not**")
             + " |"
