@@ -125,7 +125,7 @@ def files_hash(assignment: Assignment, notebook: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def judge(assignment: Assignment, path: Path, cell: Cell, expected) -> Verdict:
+def judge(assignment: Assignment, path: Path, cell: Cell, expected, files: str) -> Verdict:
     started = time.monotonic()
     result = grade(with_numerics(assignment, cell), path).result
     failing = {c.id for c in result.criteria if c.status not in ("passed", "needs_gpu", "pending")}
@@ -142,7 +142,7 @@ def judge(assignment: Assignment, path: Path, cell: Cell, expected) -> Verdict:
         margin=band_margin(result, assignment.rubric),
         seconds=time.monotonic() - started,
         correct=expected.correct,
-        files=files_hash(assignment, path),
+        files=files,
         cpu=cpu_model(),
     )
 
@@ -182,7 +182,7 @@ def run_lab(name: str, args: argparse.Namespace, record: dict) -> int:
         for cell in cells:
             if not args.again and (name, path.stem, files, cell.label()) in record:
                 continue
-            verdict = judge(assignment, path, cell, expected)
+            verdict = judge(assignment, path, cell, expected, files)
             record[verdict.key()] = verdict
             with args.record.open("a") as out:
                 out.write(verdict.line() + "\n")
@@ -226,14 +226,13 @@ def varied(verdicts: list[Verdict], attribute: str) -> str:
     return ", ".join(str(x) for x in sorted({getattr(v.cell, attribute) for v in verdicts}))
 
 
-def summary(labs: list[str], record: dict) -> str:
+def summary(held: dict[str, list[Verdict]]) -> str:
     """One row per lab: how much of the matrix is recorded, and whether all of it held."""
     rows = [
         "| lab | notebooks | gradings | cells per notebook | seeds | threads | isa | as expected |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for name in labs:
-        mine = current(name, record)
+    for name, mine in held.items():
         if not mine:
             rows.append(f"| {name} | - | 0 | - | - | - | - | not run |")
             continue
@@ -282,13 +281,14 @@ def main() -> int:
     if not args.report_only:
         for name in labs:
             run_lab(name, args, record)
-    wrong = sum(not v.ok for name in labs for v in current(name, record))
+    held = {name: current(name, record) for name in labs}
+    wrong = sum(not v.ok for mine in held.values() for v in mine)
     report = (
         f"**Machine:** {machine()}. Record: `{display(args.record)}` "
         "(every cell graded so far for the labs' present files).\n\n"
-        + summary(labs, record)
+        + summary(held)
         + "\n\n"
-        + "\n\n".join(table(name, current(name, record)) for name in labs if current(name, record))
+        + "\n\n".join(table(name, mine) for name, mine in held.items() if mine)
     )
     print(report)
     if args.write:
