@@ -129,3 +129,14 @@ def test_gradebook_keeps_attempts_and_picks_latest_or_best(tmp_path):
         assert [a.points for a in book.final(assignment, "best")] == [40]
         latest = book.final(assignment)[0]
         assert book.result(latest.id).score.points == 35
+
+
+def test_only_the_last_task_of_each_worker_skips_starting_a_next_kernel():
+    from grader.batch.dispatch import Task, last_without_next_kernel
+
+    tasks = [Task(f"s{i}", "n.ipynb", b"{}", "toy", "hash") for i in range(5)]
+    marked = last_without_next_kernel(tasks, workers=2)
+    assert [t.warm_next for t in marked] == [True, True, True, False, False]
+    assert [t.student for t in marked] == [t.student for t in tasks]
+    assert [t.warm_next for t in last_without_next_kernel(tasks[:1], workers=2)] == [False]
+    assert all(t.warm_next for t in last_without_next_kernel(tasks, workers=0))

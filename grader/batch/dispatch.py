@@ -12,6 +12,7 @@ GPU criteria wait as "needs a GPU", as in a single ``grader grade``.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import os
@@ -46,14 +47,21 @@ QUIET_DASK = {
     "distributed.worker.memory.monitor-interval": "1s",
     "distributed.worker.profile.enabled": False,
 }
+#: One grading at a time per worker thread. Dask's default (1.1) hands a one-thread
+#: worker two tasks at once, so near a batch's end one worker can hold a submission in
+#: its queue while another sits idle; grading tasks are seconds long, so the scheduler's
+#: round trip to hand out the next one costs nothing by comparison.
+ONE_TASK_PER_THREAD = {"distributed.scheduler.worker-saturation": 1.0}
+#: Every Dask setting a batch uses, for a local cluster and for processes started by hand.
+GRADING_DASK = {**QUIET_DASK, **ONE_TASK_PER_THREAD}
 
 
-def quiet_dask_environment() -> dict[str, str]:
-    """:data:`QUIET_DASK` as the ``DASK_*`` variables a ``dask scheduler`` or ``dask
+def grading_dask_environment() -> dict[str, str]:
+    """:data:`GRADING_DASK` as the ``DASK_*`` variables a ``dask scheduler`` or ``dask
     worker`` started by hand reads (docs/batch.md shows them for a cluster of machines)."""
     return {
         "DASK_" + key.upper().replace(".", "__").replace("-", "_"): str(value)
-        for key, value in QUIET_DASK.items()
+        for key, value in GRADING_DASK.items()
     }
 
 
@@ -76,6 +84,24 @@ class Task:
     batch: str = ""
     #: What unpacking the student's archive left out, for the report.
     notes: tuple[str, ...] = ()
+    #: Whether the worker should start a kernel for its next submission during this one's
+    #: tests. Not for the batch's last submissions, after which no worker has a next one:
+    #: that kernel and its framework imports (TensorFlow: 3-5 CPU s) would only compete
+    #: with the submissions still running.
+    warm_next: bool = True
+
+
+def last_without_next_kernel(tasks: list[Task], workers: int) -> list[Task]:
+    """``tasks`` with the last ``workers`` of them marked ``warm_next=False``.
+
+    The scheduler starts tasks in the order they were submitted, one per worker thread
+    (:data:`ONE_TASK_PER_THREAD`), so each of the last ones is some worker's last.
+    """
+    first_last = len(tasks) - workers
+    return [
+        dataclasses.replace(task, warm_next=False) if index >= first_last else task
+        for index, task in enumerate(tasks)
+    ]
 
 
 def grade_task(task: Task, bundle: bytes, expected: dict[str, str]) -> dict[str, Any]:
@@ -100,12 +126,15 @@ def grade_task(task: Task, bundle: bytes, expected: dict[str, str]) -> dict[str,
         raise WorkerMismatch(mismatch)
     assignment = find_course(materialise(task.bundle, bundle)).assignment(task.assignment)
     settings = assignment.course.config.docker
+    pool = worker_pool()
+    if pool is not None:
+        pool.expect_more = task.warm_next
     runner = build_runner(
         task.runner,  # type: ignore[arg-type]
         task.sandbox,
         settings,
         batch=task.batch or None,
-        pool=worker_pool(),
+        pool=pool,
         warm_imports=assignment.config.imports_to_warm(),
     )
     folder = Path(tempfile.mkdtemp(prefix="dlgrader-task-"))
@@ -169,7 +198,7 @@ class Dispatcher:
         import dask
         from dask.distributed import Client, LocalCluster
 
-        dask.config.set(QUIET_DASK)
+        dask.config.set(GRADING_DASK)
 
         self.cluster = None
         #: One line per worker refused for a different environment.
@@ -262,7 +291,7 @@ class Dispatcher:
         # The bundle goes to each worker once; every task refers to the same data.
         shared = self.client.scatter(bundle.data, hash=False)
         futures = {}
-        for task in tasks:
+        for task in last_without_next_kernel(tasks, len(workers)):
             future = self.client.submit(
                 grade_task,
                 task,

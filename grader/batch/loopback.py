@@ -33,10 +33,10 @@ def loopback_cluster(
     """
     from dask.distributed import Client
 
-    from grader.batch.dispatch import quiet_dask_environment
+    from grader.batch.dispatch import grading_dask_environment
 
     # As an instructor starts them by hand (docs/batch.md): Dask's housekeeping slowed down.
-    env = {**os.environ, **quiet_dask_environment(), **(env or {})}
+    env = {**os.environ, **grading_dask_environment(), **(env or {})}
     scheduler_file = folder / "scheduler.json"
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     scheduler = [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1"]

@@ -5,6 +5,7 @@ Registered on the main ``grader`` group by :mod:`grader.cli`.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from grader.batch.dispatch import Dispatcher, default_workers
 from grader.batch.gradebook import Gradebook
 from grader.batch.run import plan, run_batch, scratch
 from grader.batch.submissions import DEFAULT_PATTERN, Roster
-from grader.batch.summary import write_summary
+from grader.batch.summary import import_charts_in_background, write_summary
 from grader.cli.common import course_option, make_runner, runner_option, sandbox_option
 from grader.config import OUTPUT_ROOT
 from grader.course import find_course
@@ -111,8 +112,9 @@ def batch_command(
             + f", {len(batch.skipped)} already in the gradebook"
         )
         not_graded: list[tuple[str, str]] = []
+        closing = None
         if batch.to_grade:
-            not_graded = _grade(
+            not_graded, closing = _grade(
                 assignment, batch, gradebook, out, workers, scheduler, sandbox, runner
             )
         _summary(gradebook, assignment.name, out, not_graded)
@@ -122,18 +124,22 @@ def batch_command(
                 gradebook, assignment.name, out, templates_dir=templates, not_graded=not_graded
             )
             console.print(f"class summary: {summary}")
+        if closing is not None:
+            closing.join()
         console.print(f"library messages and kernel output: {log}")
 
 
 def _grade(
     assignment, batch, gradebook, out, workers, scheduler, sandbox, runner
-) -> list[tuple[str, str]]:
-    """Grade the batch; return the students the grader itself failed (no attempt kept)."""
+) -> tuple[list[tuple[str, str]], threading.Thread]:
+    """Grade the batch; return the students the grader itself failed (no attempt kept),
+    and the thread that is stopping the cluster meanwhile (join it before exiting)."""
     dispatcher = Dispatcher(workers, scheduler)
     batch_id = uuid.uuid4().hex
     console.print(f"grading on a {dispatcher.description}")
     total = len(batch.to_grade)
     counts = {"failed": 0}
+    charts: list[threading.Thread] = []
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -151,6 +157,9 @@ def _grade(
         def on_result(student, result) -> None:
             counts["failed"] += result is None or bool(result.grading_error)
             done = int(progress.tasks[0].completed) + 1
+            if total - done < running and not charts:
+                # A worker has nothing left to take: the summary's imports use its core.
+                charts.append(import_charts_in_background())
             progress.update(
                 bar, advance=1, failed=counts["failed"], running=min(running, total - done)
             )
@@ -176,10 +185,19 @@ def _grade(
         finally:
             for line in dispatcher.refused:
                 console.print(f"[yellow]{line}[/]")
-            dispatcher.close()
-            if runner == "docker":
-                _remove_batch_containers(batch_id)
-    return outcome.not_graded
+            # The workers stop (0.3-0.5 s) while the summary is written. Not a daemon: the
+            # interpreter waits for it even when grading ended in an exception.
+            closing = threading.Thread(
+                target=_close, args=(dispatcher, runner, batch_id), name="dlgrader-close"
+            )
+            closing.start()
+    return outcome.not_graded, closing
+
+
+def _close(dispatcher: Dispatcher, runner: str, batch_id: str) -> None:
+    dispatcher.close()
+    if runner == "docker":
+        _remove_batch_containers(batch_id)
 
 
 def _remove_batch_containers(batch_id: str) -> None:
