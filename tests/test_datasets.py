@@ -8,6 +8,8 @@ caches (an .npz and python-pickle batches) built in a temporary folder.
 from __future__ import annotations
 
 import pickle
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -182,3 +184,23 @@ def test_xor_and_regression_helpers():
     assert np.array_equal(a_x, b_x) and np.array_equal(a_y, b_y)
     assert a_y.min() > 0.05 and a_y.max() < 0.95
     assert not np.array_equal(a_x, datasets.regression_data(8, 3, 2, seed=6)[0])
+
+
+def test_digits_are_scikit_learns_without_importing_it():
+    """Read from scikit-learn's own data file: the same pixels and labels as its
+    ``load_digits``, and a kernel that loads an offline dataset never imports sklearn."""
+    from sklearn.datasets import load_digits as from_sklearn
+
+    from grader.datasets.digits import load_digits
+
+    images, labels = load_digits()
+    reference = from_sklearn()
+    assert images.shape == (1797, 8, 8)
+    np.testing.assert_array_equal(images, reference.images)
+    np.testing.assert_array_equal(labels, reference.target)
+    code = (
+        "import sys; from grader.datasets.digits import digit_sources; digit_sources(); "
+        "print('sklearn' in sys.modules)"
+    )
+    seen = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert seen.stdout.strip() == "False"

@@ -7,7 +7,9 @@ test image (whatever it is rendered as) is ever drawn from a training digit.
 from __future__ import annotations
 
 import functools
+import importlib.util
 from collections.abc import Callable
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -30,17 +32,35 @@ class ImageSplit(NamedTuple):
 @functools.lru_cache(maxsize=1)
 def digit_sources() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The 1,797 digits in [0, 1], split once into fixed train and test pools (read-only)."""
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    images = (digits.images / 16.0).astype(np.float64)
-    labels = digits.target.astype(np.int64)
+    raw, target = load_digits()
+    images = (raw / 16.0).astype(np.float64)
+    labels = target.astype(np.int64)
     order = np.random.default_rng(DIGIT_SPLIT_SEED).permutation(len(images))
     test, train = order[:DIGIT_TEST_COUNT], order[DIGIT_TEST_COUNT:]
     pools = images[train], labels[train], images[test], labels[test]
     for array in pools:
         array.setflags(write=False)
     return pools
+
+
+def load_digits() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's digits: (1797, 8, 8) pixel counts 0-16, and their labels.
+
+    Read straight from the data file scikit-learn ships, as its ``load_digits`` does:
+    importing ``sklearn.datasets`` costs ~1 CPU s, paid by every grading kernel that loads
+    an offline dataset and by every grader worker that builds held-out images.
+    """
+    spec = importlib.util.find_spec("sklearn")  # finds the package without importing it
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    found = [Path(f) / "datasets" / "data" / "digits.csv.gz" for f in folders]
+    found = [path for path in found if path.is_file()]
+    if not found:
+        from sklearn.datasets import load_digits as from_sklearn
+
+        digits = from_sklearn()
+        return digits.images, digits.target
+    data = np.loadtxt(found[0], delimiter=",")
+    return data[:, :-1].reshape(-1, 8, 8), data[:, -1].astype(np.int64)
 
 
 def bilinear_matrix(size: int, source: int = 8) -> np.ndarray:
