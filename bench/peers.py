@@ -1,7 +1,7 @@
 """dlgrader against Otter-Grader and nbgrader on the same backprop submissions, one run.
 
     bash bench/peers/setup.sh                      # once: the peers' own venv, pinned
-    python bench/peers.py [--count 10] [--write]
+    python bench/peers.py [--count 10 40] [--write]
 
 The same ``count`` submissions (made from the backprop examples as in
 bench/batch_scale.py) are graded by:
@@ -16,7 +16,8 @@ Each peer grades with the lab's tests ported to its own format (bench/peer_setup
 must give every submission the score dlgrader gives it; the table says whether it did.
 One-off preparation (Otter's zip and Docker image, nbgrader's release) is timed apart.
 The floor is bench/batch_scale.py's: the sum of bare nbclient execution times divided by
-the parallelism. ``--write`` puts the table in docs/benchmarks.md (section ``peers``).
+the parallelism; the tested notebooks are also timed two plain kernels at a time.
+``--write`` puts the table in docs/benchmarks.md (section ``peers``).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from benchlib import (
     machine,
     make_submissions,
     table,
+    tested_in_parallel,
     write_section,
 )
 
@@ -112,15 +114,21 @@ def agreement(scores: dict[str, float], reference: dict[str, float]) -> str:
     return "yes" if same == len(reference) else f"{same}/{len(reference)}"
 
 
-def rows_of(outcomes: list[Outcome], count: int, bare: float, tested: float) -> list[list[str]]:
+def rows_of(
+    outcomes: list[Outcome], count: int, bare: float, tested: float, side_by_side: dict[int, float]
+) -> list[list[str]]:
+    """Table rows; ``side_by_side`` maps a parallelism above 1 to the measured wall time of
+    the tested notebooks in that many plain kernels at a time."""
     reference = outcomes[0].scores
     mine = {o.parallel: o.run.wall_s for o in outcomes if o.tool == "dlgrader"}
     rows = []
     for o in outcomes:
         wall, cpu = o.run.wall_s, o.run.cpu_s
         kernels = o.run.kernel_peaks_mb
+        measured = side_by_side.get(o.parallel, tested / o.parallel)
         rows.append(
             [
+                str(count),
                 o.tool,
                 o.how,
                 str(o.parallel),
@@ -128,6 +136,7 @@ def rows_of(outcomes: list[Outcome], count: int, bare: float, tested: float) -> 
                 f"{wall / count:.2f}",
                 f"**{wall / (bare / o.parallel):.2f}x**",
                 f"{wall / (tested / o.parallel):.2f}x",
+                f"{wall / measured:.2f}x",
                 "1.00x" if o.tool == "dlgrader" else f"{wall / mine.get(o.parallel, mine[1]):.2f}x",
                 f"{cpu['grader'] / count:.2f} / {cpu['kernel'] / count:.2f}",
                 f"{o.run.grader_peak_mb:.0f} / {max(kernels) if kernels else 0:.0f}",
@@ -138,9 +147,44 @@ def rows_of(outcomes: list[Outcome], count: int, bare: float, tested: float) -> 
     return rows
 
 
+def compare(count: int, args: argparse.Namespace) -> tuple[str, list[list[str]]]:
+    """Every tool on ``count`` submissions: (the floors' and Docker's note, table rows)."""
+    out = args.out / str(count)
+    subs = out / "submissions"
+    make_submissions(subs, count)
+    bare_sum, tested_sum = floor(count, args.floor_repeat)
+
+    outcomes = []
+    for workers in (1, 2):
+        print(f"{count}: dlgrader, {workers} worker(s)", file=sys.stderr)
+        outcomes.append(dlgrader(subs, out / f"dlgrader-{workers}", workers))
+    print(f"{count}: tested notebooks, 2 plain kernels at a time", file=sys.stderr)
+    side_by_side = {2: tested_in_parallel([example_of(i) for i in range(count)], 2)}
+    print(f"{count}: otter run, in a loop", file=sys.stderr)
+    started = time.perf_counter()
+    zip_path = peer_setup.build_otter(out)
+    zip_s = time.perf_counter() - started
+    outcomes.append(otter_loop(zip_path, subs, out / "otter-run", zip_s))
+    docker_note = "`otter grade` skipped (`--skip-docker`)."
+    if not args.skip_docker:
+        rows, docker_note = otter_containers(zip_path, subs, out, args.containers)
+        outcomes += rows
+    print(f"{count}: nbgrader autograde", file=sys.stderr)
+    outcomes.append(nbgrader(out, subs))
+    for o in outcomes:
+        print(json.dumps({"tool": o.tool, "how": o.how, "wall_s": o.run.wall_s}), file=sys.stderr)
+    note = (
+        f"N = {count}: bare {bare_sum:.1f} s, tested {tested_sum:.1f} s, tested with 2 plain "
+        f"kernels at a time {side_by_side[2]:.1f} s. {docker_note}"
+    )
+    return note, rows_of(outcomes, count, bare_sum, tested_sum, side_by_side)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=10)
+    parser.add_argument(
+        "--count", type=int, nargs="+", default=[10], help="submissions; several: one run each"
+    )
     parser.add_argument("--containers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--floor-repeat", type=int, default=1)
     parser.add_argument("--out", type=Path, default=Path("/tmp/bench-peers"))
@@ -157,49 +201,39 @@ def main() -> None:
         return
     started_load = load()
     shutil.rmtree(args.out, ignore_errors=True)
-    subs = args.out / "submissions"
-    make_submissions(subs, args.count)
-    bare_sum, tested_sum = floor(args.count, args.floor_repeat)
-
-    outcomes = []
-    for workers in (1, 2):
-        print(f"dlgrader, {workers} worker(s)", file=sys.stderr)
-        outcomes.append(dlgrader(subs, args.out / f"dlgrader-{workers}", workers))
-    print("otter run, in a loop", file=sys.stderr)
-    started = time.perf_counter()
-    zip_path = peer_setup.build_otter(args.out)
-    zip_s = time.perf_counter() - started
-    outcomes.append(otter_loop(zip_path, subs, args.out / "otter-run", zip_s))
-    docker_note = "`otter grade` skipped (`--skip-docker`)."
-    if not args.skip_docker:
-        rows, docker_note = otter_containers(zip_path, subs, args.out, args.containers)
-        outcomes += rows
-    print("nbgrader autograde", file=sys.stderr)
-    outcomes.append(nbgrader(args.out, subs))
-    for o in outcomes:
-        print(json.dumps({"tool": o.tool, "how": o.how, "wall_s": o.run.wall_s}), file=sys.stderr)
-
+    notes, rows = [], []
+    for count in args.count:
+        note, more = compare(count, args)
+        notes.append(note)
+        rows += more
+    counts = " ".join(str(c) for c in args.count)
     text = "\n".join(
         [
             "## dlgrader against Otter-Grader and nbgrader",
             "",
-            f"`python bench/peers.py --count {args.count}` on {machine()}; load average at "
+            f"`python bench/peers.py --count {counts}` on {machine()}; load average at "
             f"the start {started_load}, at the end {load()}. One run of every tool on the "
-            f"same {args.count} backprop submissions; otter-grader and nbgrader from PyPI in "
-            "their own venv (`bash bench/peers/setup.sh`: otter-grader 7.0.0, nbgrader "
-            "0.9.6), with the lab's tests ported to their formats in `bench/peers/`.",
+            "same backprop submissions, all rows from this one invocation; otter-grader and "
+            "nbgrader from PyPI in their own venv (`bash bench/peers/setup.sh`: otter-grader "
+            "7.0.0, nbgrader 0.9.6), with the lab's tests ported to their formats in "
+            "`bench/peers/`.",
             "",
-            f"**floor** = the sum of bare nbclient execution times ({bare_sum:.1f} s) divided "
-            f"by the parallelism; **tested floor** = the same with the ported tests run in "
-            f"the kernel after the notebook ({tested_sum:.1f} s): the work every tool must "
-            "do. **vs dlgrader** compares with dlgrader at the same parallelism. **CPU** is "
+            "**floor** = the sum of bare nbclient execution times divided by the "
+            "parallelism; **tested floor** = the same with the ported tests run in the "
+            "kernel after the notebook, divided by the parallelism: the work every tool must "
+            "do, perfectly parallel; **tested, side by side** = the wall time of those "
+            "tested notebooks measured in as many plain kernels at a time as the row's "
+            "parallelism (two plain kernels on two cores do not run quite twice as fast as "
+            "one). **vs dlgrader** compares with dlgrader at the same parallelism. **CPU** is "
             "per submission, the tool's own processes / the kernels; **peak MB** the tool's "
             "processes together / the largest kernel. **prep** is one-off preparation, not "
-            "in the wall time (Otter's zip and image build, nbgrader's release and filing). "
-            f"{docker_note}",
+            "in the wall time (Otter's zip and image build, nbgrader's release and filing).",
+            "",
+            *(f"* {note}" for note in notes),
             "",
             table(
                 [
+                    "N",
                     "tool",
                     "how",
                     "parallel",
@@ -207,13 +241,14 @@ def main() -> None:
                     "s / submission",
                     "wall / floor",
                     "wall / tested floor",
+                    "wall / tested, side by side",
                     "vs dlgrader",
                     "CPU s tool / kernels",
                     "peak MB tool / kernel",
                     "prep s",
                     "scores = dlgrader's",
                 ],
-                rows_of(outcomes, args.count, bare_sum, tested_sum),
+                rows,
             ),
         ]
     )
