@@ -4,8 +4,9 @@ Both peers run tests *inside* the student's kernel, against its globals, so ever
 here takes ``env`` (the notebook's global namespace) instead of dlgrader's ``nb``. Each
 function mirrors one test of ``assignments/backprop/tests`` line for line: the same
 inputs (seeds, shapes, networks), the same tolerances, the same work asked of the
-student's code (16 XOR trainings with the notebook's own hyperparameters, gradient
-checks by centred differences with ``forward`` counted during ``backward``). A check
+student's code (16 XOR trainings with the notebook's own hyperparameters, or the lab's
+defaults where it has none; gradient checks by centred differences with ``forward``
+counted during ``backward``). A check
 raises ``AssertionError`` to fail; ``xor_solved_fraction`` returns the fraction that the
 rubric's bands turn into points.
 
@@ -385,8 +386,18 @@ def training_loss_decreases(env: Env) -> None:
     expect_loss_decrease(losses, k=10, min_relative_drop=0.1, what="loss on random data")
 
 
+#: assignments/backprop/assignment.yaml's ``interface.optional`` defaults: what the XOR test
+#: trains with when the notebook does not define the name (``nb.setting``). The lab sets no
+#: grading parameters, so a name in the globals is one the notebook's own cells defined.
+DEFAULTS: dict[str, Any] = {"LAYER_SIZES": [2, 4, 1], "LEARNING_RATE": 1.0, "EPOCHS": 5000}
+
+
+def setting(env: Env, name: str) -> Any:
+    return env[name] if name in env else DEFAULTS[name]
+
+
 def xor_solved_fraction(env: Env) -> float:
-    sizes, lr, epochs = env.get("LAYER_SIZES"), env.get("LEARNING_RATE"), env.get("EPOCHS")
+    sizes, lr, epochs = (setting(env, n) for n in ("LAYER_SIZES", "LEARNING_RATE", "EPOCHS"))
     assert isinstance(sizes, list | tuple) and all(type(n) is int and n > 0 for n in sizes)
     assert len(sizes) >= 3 and sizes[0] == 2 and sizes[-1] == 1, "LAYER_SIZES cannot solve XOR"
     assert type(lr) in (int, float) and math.isfinite(lr) and lr > 0, "LEARNING_RATE > 0"
@@ -428,7 +439,9 @@ def xor_points(env: Env, points: float = 5.0) -> float:
 def loss_curve_recorded(env: Env) -> None:
     assert "losses" in env, "the notebook has no `losses`"
     losses = _floats(env["losses"], "`losses`")
-    assert len(losses) == env.get("EPOCHS"), "`losses` must have EPOCHS entries"
+    if "EPOCHS" in env:  # else hard-coded epochs: the losses the notebook really recorded
+        assert len(losses) == env["EPOCHS"], "`losses` must have EPOCHS entries"
+    assert len(losses) >= 2, "`losses` must have one entry per epoch"
     expect_loss_decrease(losses, k=10, what="XOR loss in the notebook")
 
 
