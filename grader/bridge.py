@@ -174,6 +174,9 @@ class Bridge:
                 code, store_history=False, timeout=limit, output_hook=on_output, allow_stdin=False
             )
         except TimeoutError:
+            if not self.alive():  # it died mid-request: say so, not that it hung
+                self.mark_dead("the kernel stopped while answering a test")
+                raise KernelDied(self.dead_reason or "") from None
             self._recover_from_hang(limit)
             raise RequestTimeout(f"no answer within {limit:g} s") from None
         except (RuntimeError, queue.Empty) as exc:

@@ -112,3 +112,35 @@ def test_assignment_data_is_read_only_at_data(kernel, tmp_path):
         if LocalRunner().sandbox == "bubblewrap":
             assert nb.get("refused") == "OSError"
     assert (source / "nested" / "base.txt").read_text() == "weights"
+
+
+def test_threads_do_not_eat_the_memory_limit(kernel):
+    """RLIMIT_AS counts address space, and glibc reserves a 64 MiB malloc arena per thread:
+    with two BLAS threads a numpy-and-scipy kernel passed 1 GiB that way and crashed
+    mid-request. Twenty threads that each allocate must leave a 1 GiB kernel its memory."""
+    cells = [
+        "import threading\n"
+        "gate = threading.Barrier(21)\n"
+        "def hold():\n"
+        "    kept = [bytearray(4096) for _ in range(64)]\n"
+        "    gate.wait()\n"
+        "threads = [threading.Thread(target=hold) for _ in range(20)]\n"
+        "for t in threads: t.start()\n"
+        "gate.wait()\n"
+        "for t in threads: t.join()",
+        "try:\n    block = bytearray(400 * 1024**2); mem = 'allocated'\n"
+        "except MemoryError:\n    mem = 'MemoryError'",
+    ]
+    with kernel(cells, limits=Limits(memory_mb=1024)) as nb:
+        assert nb.get("mem") == "allocated"
+
+
+def test_a_kernel_that_dies_mid_request_is_reported_as_stopped_not_hung(kernel):
+    """A test's call that ends the kernel times out (nothing answers); the detail must name
+    the death, the real cause, not a hang the student would go looking for."""
+    from grader.testing.fixture import KernelNotRunning
+
+    cells = ["import os\ndef leave():\n    os._exit(3)"]
+    with kernel(cells, limits=Limits(request_timeout=3)) as nb:
+        with pytest.raises(KernelNotRunning, match="stopped while answering a test"):
+            nb.call("leave")

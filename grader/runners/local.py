@@ -162,6 +162,11 @@ def kernel_environment(workdir: Path) -> dict[str, str]:
         PYTHONNOUSERSITE="1",
         TF_CPP_MIN_LOG_LEVEL="3",
         DLGRADER_KERNEL="1",
+        # glibc reserves a 64 MiB malloc arena per thread (up to 8 per core), address space
+        # that RLIMIT_AS counts though little of it is used: a numpy-and-scipy kernel with
+        # two BLAS threads passed 1 GiB that way and crashed mid-request, where the same
+        # notebook on one thread got full marks. Two arenas keep the limit about memory.
+        MALLOC_ARENA_MAX="2",
     )
     return env
 
