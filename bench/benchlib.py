@@ -23,7 +23,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -170,14 +170,9 @@ def _ready(_: int) -> int:
     return os.getpid()
 
 
-def tested_in_parallel(paths: list[Path], workers: int) -> float:
-    """Wall seconds to run every notebook and its tests in plain kernels, W at a time.
-
-    The floor a W-worker batch meets on this machine: what W plain kernels doing the same
-    work in parallel take, with no grader around them (two kernels on two busy cores do
-    not run quite twice as fast as one). The worker processes are started before the
-    clock does.
-    """
+def timed_side_by_side(func: Callable[[Any], Any], jobs: list[Any], workers: int) -> float:
+    """Wall seconds for ``func`` over ``jobs`` in ``workers`` spawned processes at a time;
+    the processes are started and imported before the clock does."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -185,8 +180,18 @@ def tested_in_parallel(paths: list[Path], workers: int) -> float:
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
         list(pool.map(_ready, range(workers * 4)))  # every worker up and imported
         started = time.perf_counter()
-        list(pool.map(_tested_once, paths))
+        list(pool.map(func, jobs))
         return time.perf_counter() - started
+
+
+def tested_in_parallel(paths: list[Path], workers: int) -> float:
+    """Wall seconds to run every notebook and its tests in plain kernels, W at a time.
+
+    The floor a W-worker batch meets on this machine: what W plain kernels doing the same
+    work in parallel take, with no grader around them (two kernels on two busy cores do
+    not run quite twice as fast as one).
+    """
+    return timed_side_by_side(_tested_once, paths, workers)
 
 
 # -- memory --------------------------------------------------------------------------------------

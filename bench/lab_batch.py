@@ -27,7 +27,6 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import nbformat
@@ -41,6 +40,7 @@ from benchlib import (
     prepared,
     run_measured,
     table,
+    timed_side_by_side,
     write_section,
 )
 
@@ -49,7 +49,9 @@ from grader.course import find_course
 from grader.expectations import load_expectations
 from grader.pipeline import data_tier, kernel_env
 
-#: The last cell of a floor notebook: the lab's test files, run in this kernel.
+#: The last cell of a floor notebook: the lab's test files, run in this kernel. Its context
+#: is grader.pipeline.grading_context's, written out: importing the pipeline (nbclient,
+#: the runners) in every floor kernel would add work no plain kernel does.
 IN_KERNEL_TESTS = """\
 from pathlib import Path
 from grader.course import find_course
@@ -108,23 +110,11 @@ def _tested_once(job: tuple[str, str, str | None]) -> float:
     return seconds
 
 
-def _ready(_: int) -> int:
-    return os.getpid()
-
-
 def parallel_floor(lab: str, made: list[tuple[Path, Path]], workers: int) -> float:
     """Wall seconds for the tested notebooks in plain kernels, ``workers`` at a time."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     tier = data_tier(find_course(ROOT).assignment(lab))
     jobs = [(lab, str(example), tier) for _, example in made]
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        list(pool.map(_ready, range(workers * 4)))  # every worker up and imported
-        started = time.perf_counter()
-        list(pool.map(_tested_once, jobs))
-        return time.perf_counter() - started
+    return timed_side_by_side(_tested_once, jobs, workers)
 
 
 def pinned_environment(lab: str) -> dict[str, str]:
