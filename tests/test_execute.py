@@ -83,6 +83,22 @@ def test_student_errors_and_hanging_calls_during_tests():
         assert nb.call("ok") == 42, "kernel must stay usable after an interrupted call"
 
 
+def test_requests_do_not_run_the_notebooks_cell_hooks():
+    """A request is a silent execution: a ``post_run_cell`` hook the notebook registered
+    (a plotting helper, a logger, a hostile counter) runs after its cells, not after each
+    of the tests' requests, so requests cannot trigger it or be disturbed by it."""
+    cells = [
+        "runs = []\nget_ipython().events.register('post_run_cell', lambda r: runs.append(1))",
+        "def ok():\n    return 42",
+    ]
+    with live_notebook(cells, FAST) as (nb, _run):
+        before = nb.get("runs")
+        assert before, "the hook ran after the notebook's own cells"
+        for _ in range(3):
+            assert nb.call("ok") == 42
+        assert nb.get("runs") == before
+
+
 def test_hostile_str_and_fake_arrays_do_not_break_the_bridge():
     cells = [
         "class Evil(Exception):\n    def __str__(self):\n        raise RuntimeError('no')\n"
