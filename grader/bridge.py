@@ -1,9 +1,10 @@
 """The grader's side of the kernel link: send a request, wait, validate the reply.
 
-Each request runs one fixed statement in the kernel (see
-:mod:`grader.probes.kernel`) under a deadline. The reply is found among the
-kernel's outputs by a random id, then decoded by :mod:`grader.probes.wire`,
-which rejects anything that is not plain JSON or a numeric ``.npy`` array.
+Each request is one JSON message to the kernel (see :mod:`grader.probes.kernel`) under a
+deadline: a message on a Jupyter comm, or where the kernel cannot take one, a fixed
+statement it executes. The reply is found among the kernel's outputs by a random id,
+then decoded by :mod:`grader.probes.wire`, which rejects anything that is not plain JSON
+or a numeric ``.npy`` array.
 
 Failures are typed so that tests and the pipeline can tell them apart:
 :class:`StudentError` (the student's code raised), :class:`RequestTimeout`
@@ -17,7 +18,7 @@ import json
 import queue
 import secrets
 import time
-from collections.abc import Callable
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -26,18 +27,33 @@ from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_core.utils import run_sync
 
 from grader import kernels
+from grader.kernel_messages import Exchanger, KernelGone, NeverStarted, execution
 from grader.probes import wire
+from grader.probes.kernel import LINK_TARGET
 from grader.probes.wire import Ref
 
-__all__ = ["Bridge", "BridgeError", "KernelDied", "Ref", "RequestTimeout", "StudentError"]
+__all__ = [
+    "LISTEN",
+    "Bridge",
+    "BridgeError",
+    "KernelDied",
+    "Ref",
+    "RequestTimeout",
+    "StudentError",
+]
 
 #: How long an interrupted kernel has to become responsive before it is killed.
 INTERRUPT_GRACE_S = 5.0
 #: How long the first request waits for the kernel's channels to be ready.
 READY_TIMEOUT_S = 30.0
-#: While a request waits, how often it checks that the kernel is still alive: a kernel
-#: that died mid-request is reported within this, not at the request's deadline.
-ALIVE_CHECK_S = 1.0
+#: How long opening the request link may take (one message, no student code).
+LINK_TIMEOUT_S = 10.0
+#: How long a request on the link may wait for the kernel to begin handling it.
+LINK_START_S = 10.0
+#: Run in every kernel before the notebook's first cell (by :func:`grader.execute.
+#: run_notebook`): from then on it accepts the bridge's request link. Before the cells, so
+#: nothing the notebook changes in how statements are executed can reach it.
+LISTEN = '__import__("grader.probes.kernel", fromlist=["listen"]).listen()'
 #: A request larger than this (arrays sent in) goes to the kernel as a file in its work
 #: folder, not as a literal in the executed statement: IPython spends about 0.25 s per MB
 #: transforming and compiling a literal, reading a file takes milliseconds.
@@ -70,8 +86,8 @@ class ProtocolError(BridgeError):
     """The kernel answered with something that is not a valid reply."""
 
 
-class _KernelGone(Exception):
-    """Found dead while a request waited (turned into :class:`KernelDied` by the bridge)."""
+class _NoReply(ProtocolError):
+    """The kernel went idle without answering (nor raising): nothing served the request."""
 
 
 class Bridge:
@@ -87,7 +103,9 @@ class Bridge:
         self.dead_reason: str | None = None
         self._client: BlockingKernelClient | None = None
         self._ready = False
-        self._poller: zmq.Poller | None = None
+        self._exchange: Exchanger | None = None
+        #: The comm requests travel on, once opened (None: requests are executions).
+        self._link: str | None = None
         #: What the kernel noticed about objects it returned (see probes.kernel.suspicions).
         self.notes: list[str] = []
 
@@ -115,10 +133,12 @@ class Bridge:
             self.mark_dead("the kernel stopped answering")
             raise KernelDied(self.dead_reason or "") from None
         self._ready = True
+        self._open_link()
 
     def close(self) -> None:
         if self._client is not None:
-            self._poller = None
+            self._exchange = None
+            self._link = None
             self._client.stop_channels()
             self._client = None
 
@@ -149,6 +169,17 @@ class Bridge:
         self._ensure_ready()
         request_id = secrets.token_hex(8)
         payload = json.dumps({"id": request_id, "op": op, **fields}, allow_nan=False)
+        if self._link is not None:
+            message = self.client.session.msg(
+                "comm_msg", {"comm_id": self._link, "data": {"request": payload}}
+            )
+            try:
+                return self._send(message, request_id, timeout, on_link=True)
+            except _NoReply:
+                # The link is gone (the student's code closed it or broke the kernel's comm
+                # manager): the handler never ran, so the request goes again as an
+                # execution, as every later one will.
+                self._link = None
         spooled = None
         if self.spool is not None and len(payload) > INLINE_LIMIT:
             spooled = self.spool / f"request-{request_id}.json"
@@ -159,13 +190,25 @@ class Bridge:
             call = f"handle({payload!r})"
         code = f'__import__("grader.probes.kernel", fromlist=["handle"]).{call}'
         try:
-            return self._send(code, request_id, timeout)
+            return self._send(execution(self.client.session, code), request_id, timeout)
         finally:
             if spooled is not None:
                 spooled.unlink(missing_ok=True)
 
-    def _send(self, code: str, request_id: str, timeout: float | None) -> Any:
-        """Execute one request statement and decode its reply (see :meth:`request`)."""
+    def _send(
+        self,
+        message: dict[str, Any],
+        request_id: str,
+        timeout: float | None,
+        *,
+        on_link: bool = False,
+    ) -> Any:
+        """Send one request message and decode its reply (see :meth:`request`).
+
+        On the link, a message the kernel never began to handle within
+        :data:`LINK_START_S` (it publishes ``busy`` at once when idle, as it is between
+        requests) raises :class:`_NoReply`, so the request can go again as an execution.
+        """
         replies: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
 
@@ -181,14 +224,22 @@ class Bridge:
 
         limit = timeout or self.request_timeout
         try:
-            self._exchange(code, limit, on_output)
-        except TimeoutError:
+            self._exchanger().exchange(
+                message,
+                limit,
+                on_output,
+                shell_reply=not on_link,
+                start_limit=LINK_START_S if on_link else None,
+            )
+        except TimeoutError as exc:
             if not self.alive():  # it died mid-request: say so, not that it hung
                 self.mark_dead("the kernel stopped while answering a test")
                 raise KernelDied(self.dead_reason or "") from None
+            if on_link and isinstance(exc, NeverStarted):
+                raise _NoReply("the kernel dropped the request") from None
             self._recover_from_hang(limit)
             raise RequestTimeout(f"no answer within {limit:g} s") from None
-        except _KernelGone:
+        except KernelGone:
             self.mark_dead("the kernel stopped while answering a test")
             raise KernelDied(self.dead_reason or "") from None
         except (ValueError, KeyError, zmq.ZMQError) as exc:  # a message that is not Jupyter's
@@ -205,66 +256,46 @@ class Bridge:
                 raise StudentError(
                     str(err.get("ename", "Error"))[:100], str(err.get("evalue", ""))[:4000]
                 )
-            raise ProtocolError("the kernel sent no reply")
+            raise _NoReply("the kernel sent no reply")
         notes = replies[0].get("notes")
         if type(notes) is list:
             self.notes += [str(n)[:200] for n in notes[:10] if type(n) is str]
         return unpack_reply(replies[0])
 
-    def _exchange(
-        self, code: str, limit: float, on_output: Callable[[dict[str, Any]], None]
-    ) -> None:
-        """Run ``code`` silently; pass its iopub messages to ``on_output`` until it is done.
+    def _exchanger(self) -> Exchanger:
+        if self._exchange is None:
+            self._exchange = Exchanger(self.client, self.alive)
+        return self._exchange
 
-        What ``execute_interactive`` does, on the client's sockets directly: that method
-        runs an event loop per message and wraps the sockets anew on every poll, which cost
-        the grader ~1.5 ms per request, more than everything else a request does here.
-        *Silent*: the kernel skips the cell events (a student's ``post_run_cell`` hook does
-        not run on every request), the execution count and the echo of the statement.
-        Done means both the shell reply and the ``idle`` status have arrived (iopub is
-        ordered, so every output came before ``idle``). Raises ``TimeoutError`` past
-        ``limit`` and :class:`_KernelGone` when the kernel is found dead while waiting.
+    def _open_link(self) -> None:
+        """Move requests onto a comm, if the kernel listens for one (:data:`LISTEN`).
+
+        A request then skips IPython's cell machinery: about half the kernel's work per
+        request, and nothing the notebook did to how statements run (input transformers,
+        cell hooks) applies to it. Where the link cannot be made (a notebook that removed
+        the listener or broke the kernel's comm manager, an image with an older dlgrader),
+        requests stay executions: slower, the same answers.
         """
-        client = self.client
-        session = client.session
-        shell, iopub = client.shell_channel.socket, client.iopub_channel.socket
-        request = session.msg(
-            "execute_request",
-            {
-                "code": code,
-                "silent": True,
-                "store_history": False,
-                "user_expressions": {},
-                "allow_stdin": False,
-                "stop_on_error": False,
-            },
-        )
-        msg_id = request["header"]["msg_id"]
-        session.send(shell, request)
-        if self._poller is None:
-            self._poller = zmq.Poller()
-            self._poller.register(shell, zmq.POLLIN)
-            self._poller.register(iopub, zmq.POLLIN)
-        deadline = time.monotonic() + limit
-        idle = replied = False
-        while not (idle and replied):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError
-            ready = dict(self._poller.poll(int(1000 * min(left, ALIVE_CHECK_S)) + 1))
-            if not ready:
-                if not self.alive():
-                    raise _KernelGone
-                continue
-            for msg in _received(session, iopub) if iopub in ready else ():
-                if msg["parent_header"].get("msg_id") != msg_id:
-                    continue
-                if msg["header"]["msg_type"] == "status":
-                    idle = idle or msg["content"].get("execution_state") == "idle"
-                else:
-                    on_output(msg)
-            for msg in _received(session, shell) if shell in ready else ():
-                replied = replied or msg["parent_header"].get("msg_id") == msg_id
+        acknowledged: list[bool] = []
+        token = secrets.token_hex(8)
+        link = uuid.uuid4().hex
+
+        def on_open(msg: dict[str, Any]) -> None:
+            data = msg.get("content", {}).get("data", {}).get(wire.REPLY_MIME)
+            acknowledged.append(isinstance(data, dict) and data.get("id") == token)
+
+        opening = {"comm_id": link, "target_name": LINK_TARGET, "data": {"id": token}}
+        try:
+            self._exchanger().exchange(
+                self.client.session.msg("comm_open", opening),
+                min(self.request_timeout, LINK_TIMEOUT_S),
+                on_open,
+                shell_reply=False,
+            )
+        except (TimeoutError, KernelGone, ValueError, KeyError, zmq.ZMQError):
+            return  # the next request finds out what is wrong, and says so
+        if any(acknowledged):
+            self._link = link
 
     def _recover_from_hang(self, limit: float) -> None:
         """Interrupt a hung request; kill the kernel if it ignores the interrupt."""
@@ -323,18 +354,6 @@ class Bridge:
 
     def release(self, *refs: Ref) -> None:
         self.request("release", refs=[r.id for r in refs])
-
-
-def _received(session: Any, socket: zmq.Socket) -> list[dict[str, Any]]:
-    """Every message waiting on ``socket``, deserialized (and its signature checked)."""
-    messages = []
-    while True:
-        try:
-            parts = socket.recv_multipart(zmq.NOBLOCK)
-        except zmq.Again:
-            return messages
-        _, signed = session.feed_identities(parts)
-        messages.append(session.deserialize(signed))
 
 
 def _target(target: str | Ref) -> Any:

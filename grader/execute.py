@@ -23,7 +23,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from grader import kernels
-from grader.bridge import Bridge
+from grader.bridge import LISTEN, Bridge
 from grader.config import Limits
 from grader.logfile import kernel_output
 from grader.results import CellError, Execution
@@ -124,7 +124,8 @@ def run_notebook(
 
     ``on_cell(done, total)`` is called after each code cell, for progress display.
     ``preamble`` runs first as one silent execution (:func:`grader.numerics.preamble`:
-    seeds and thread counts): no execution count, no output, no name bound.
+    seeds and thread counts), with the bridge's listener (:data:`grader.bridge.LISTEN`):
+    no execution count, no output, no name bound.
     """
     client = CappedClient(
         nb,
@@ -148,8 +149,9 @@ def run_notebook(
             session.manager, request_timeout=limits.request_timeout, spool=session.workdir
         )
         try:
-            if preamble:
-                _run_silently(client, preamble, limits.cell_timeout)
+            # Seeds first: a kernel whose dlgrader cannot listen still gets them.
+            start = "\n".join(code for code in (preamble, LISTEN) if code)
+            _run_silently(client, start, limits.cell_timeout)
             run = _execute_cells(client, nb, bridge, limits, on_cell)
             yield run
         finally:

@@ -1,12 +1,12 @@
 """The kernel side of the bridge: serve one request from the grader.
 
-The grader executes exactly one fixed statement per request,
-``__import__("grader.probes.kernel", fromlist=["handle"]).handle('<json>')``,
-whose only variable part is a JSON string literal: no test code, expected
-values or thresholds ever enter the kernel. ``handle`` looks up a name in the
-student's namespace, calls it, or runs a probe from :mod:`grader.probes.library`,
-and publishes the raw result as display data of type :data:`REPLY_MIME`. The
-grader judges that result in its own process.
+Each request is one JSON string, and nothing else: no test code, expected values or
+thresholds ever enter the kernel. It arrives as a comm message (see :func:`listen`) or,
+where there is no comm, as the one fixed statement
+``__import__("grader.probes.kernel", fromlist=["handle"]).handle('<json>')``.
+``handle`` looks up a name in the student's namespace, calls it, or runs a probe from
+:mod:`grader.probes.library`, and publishes the raw result as display data of type
+:data:`REPLY_MIME`. The grader judges that result in its own process.
 
 Objects that are not plain data (a model, a DataLoader) stay here in a table of
 references and travel as ``{"$ref": id}``.
@@ -20,6 +20,9 @@ import traceback
 from typing import Any
 
 from grader.probes import wire
+
+#: The comm target the bridge opens its request link on.
+LINK_TARGET = "dlgrader.requests"
 
 _REFS: dict[str, Any] = {}
 _COUNTER = itertools.count(1)
@@ -255,10 +258,54 @@ def _describe(exc: BaseException) -> dict[str, str]:
 
 def handle(request_json: str) -> None:
     """Serve one request and publish the reply as display data."""
-    reply = serve(request_json)
+    _publish(serve(request_json))
+
+
+def _publish(reply: dict[str, Any]) -> None:
     from IPython.display import publish_display_data
 
     publish_display_data({wire.REPLY_MIME: reply})
+
+
+def listen() -> None:
+    """Take requests as comm messages on :data:`LINK_TARGET` from now on.
+
+    Run before the notebook's first cell (``grader.bridge.LISTEN``); the comm the bridge
+    then opens is acknowledged by :func:`_link_opened`. A comm message skips IPython's
+    cell machinery: a request costs the kernel about half as much. The reply is the same
+    display data. A kernel where this fails keeps serving executed statements.
+    """
+    from IPython import get_ipython
+
+    get_ipython().kernel.comm_manager.register_target(LINK_TARGET, _link_opened)
+
+
+def _link_opened(comm: Any, open_msg: dict[str, Any]) -> None:
+    comm.on_msg(_on_request)
+    token = open_msg.get("content", {}).get("data", {}).get("id")
+    _publish({"id": token, "ok": True, "value": True})
+
+
+def _on_request(msg: dict[str, Any]) -> None:
+    """Serve one request that came as a comm message.
+
+    No IPython execution surrounds a comm handler, so nothing else would turn an
+    interrupt or a student's ``sys.exit()`` into an answer: it is answered here, as an
+    error, and the kernel goes on.
+    """
+    data = msg.get("content", {}).get("data", {})
+    request_json = data.get("request") if isinstance(data, dict) else None
+    try:
+        handle(request_json if isinstance(request_json, str) else "{}")
+    except BaseException as exc:  # noqa: BLE001 - KeyboardInterrupt and SystemExit too
+        _publish({"id": _request_id(request_json), "ok": False, "error": _describe(exc)})
+
+
+def _request_id(request_json: Any) -> Any:
+    try:
+        return json.loads(request_json).get("id")
+    except Exception:  # noqa: BLE001 - unreadable: the bridge reports a missing reply
+        return None
 
 
 def handle_file(path: str) -> None:
