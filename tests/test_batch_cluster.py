@@ -51,7 +51,10 @@ def rows(out: Path) -> list[tuple[str, float]]:
     if not path.exists():
         return []
     with sqlite3.connect(path) as db:
-        return db.execute("SELECT student, points FROM attempts ORDER BY student").fetchall()
+        try:
+            return db.execute("SELECT student, points FROM attempts ORDER BY student").fetchall()
+        except sqlite3.OperationalError:  # polled between the file's creation and its tables
+            return []
 
 
 def orphaned_work_folders(ignore: set[Path]) -> list[Path]:
