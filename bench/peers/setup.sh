@@ -16,6 +16,7 @@ PINS=(
   "numpy==2.4.6"
   "ipykernel==7.4.0"
   "matplotlib==3.11.2"  # the backprop notebook plots its loss curve
+  "scipy==1.17.1"  # iris's notebook takes its sigmoid from scipy.special
 )
 
 if [[ -x "$VENV/bin/python" ]] && "$VENV/bin/python" - "${PINS[@]}" <<'PY'
