@@ -124,16 +124,27 @@ def bare_execute(
                 shutil.copytree(path, target)
             else:
                 shutil.copy(path, target)
-        client = NotebookClient(
-            nb,
-            kernel_name=kernel_name,
-            timeout=timeout,
-            allow_errors=True,
-            resources={"metadata": {"path": folder}},
-        )
-        started = time.perf_counter()
-        client.execute(stderr=subprocess.DEVNULL)
-        return time.perf_counter() - started, nb
+        for attempt in range(3):
+            run = copy.deepcopy(nb)
+            client = NotebookClient(
+                run,
+                kernel_name=kernel_name,
+                timeout=timeout,
+                allow_errors=True,
+                resources={"metadata": {"path": folder}},
+            )
+            started = time.perf_counter()
+            try:
+                client.execute(stderr=subprocess.DEVNULL)
+            except RuntimeError as exc:
+                # Two plain kernels started at once can pick the same free TCP port; the
+                # loser dies before its first reply. That is the floor's harness, not the
+                # notebook: start it again (at most twice) and time the run that worked.
+                if "died before replying" not in str(exc) or attempt == 2:
+                    raise
+                continue
+            return time.perf_counter() - started, run
+        raise AssertionError("unreachable")
 
 
 def example_floors(examples: Iterable[Path], repeat: int) -> dict[str, tuple[float, float]]:
