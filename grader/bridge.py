@@ -228,7 +228,6 @@ class Bridge:
                 message,
                 limit,
                 on_output,
-                shell_reply=not on_link,
                 start_limit=LINK_START_S if on_link else None,
             )
         except TimeoutError as exc:
@@ -290,7 +289,6 @@ class Bridge:
                 self.client.session.msg("comm_open", opening),
                 min(self.request_timeout, LINK_TIMEOUT_S),
                 on_open,
-                shell_reply=False,
             )
         except (TimeoutError, KernelGone, ValueError, KeyError, zmq.ZMQError):
             return  # the next request finds out what is wrong, and says so

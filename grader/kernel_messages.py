@@ -61,14 +61,13 @@ class Exchanger:
         limit: float,
         on_output: Callable[[dict[str, Any]], None],
         *,
-        shell_reply: bool = True,
         start_limit: float | None = None,
     ) -> None:
         """Send ``message``; hand each iopub message it causes to ``on_output``.
 
         Done when the kernel publishes ``idle`` for it (iopub is ordered, so every output
-        came before) and, for a request that has one (``shell_reply``; a comm message has
-        none), the shell reply has arrived. Replies to earlier messages (a request that
+        came before) and, for a ``*_request`` (a comm message has no reply), the shell
+        reply has arrived. Replies to earlier messages (a request that
         timed out) are dropped. Raises ``TimeoutError`` after ``limit`` seconds,
         :class:`NeverStarted` (one) when the kernel has not begun to handle the message
         (published ``busy`` for it) after ``start_limit`` seconds or ``limit``, and
@@ -78,7 +77,9 @@ class Exchanger:
         self.session.send(self.shell, message)
         sent = time.monotonic()
         deadline = sent + limit
-        idle, replied, started = False, not shell_reply, False
+        # Jupyter answers every *_request on shell; comm messages get no reply.
+        replied = not message["header"]["msg_type"].endswith("_request")
+        idle, started = False, False
         while not (idle and replied):
             left = deadline - time.monotonic()
             if not started and start_limit is not None:
