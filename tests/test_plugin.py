@@ -36,3 +36,42 @@ def test_unexpected_exceptions_are_errors_not_failures():
     kind, message = describe(KeyError("boom"))
     assert kind == "error" and "KeyError" in message
     assert describe(AssertionError(""))[1] == "the check did not hold"
+
+
+def test_failures_are_reported_without_a_formatted_traceback(tmp_path):
+    """pytest would render each failure's traceback with source (parsing every file on the
+    way); the plugin's report carries the student's line, and skips and groups still get
+    their meaning."""
+    import pytest
+
+    from grader.testing.plugin import GraderPlugin
+
+    path = write(
+        tmp_path,
+        "import pytest\n\n"
+        "def helper():\n    raise AssertionError('deep\\nmore')\n\n"
+        "def test_deep():\n    helper()\n\n"
+        "def test_skip():\n    pytest.skip('later')\n\n"
+        "def test_group():\n    raise ExceptionGroup('two', [ValueError('a'), KeyError('b')])\n",
+    )
+
+    class Reports:
+        def __init__(self):
+            self.seen = {}
+
+        def pytest_runtest_logreport(self, report):
+            if report.when == "call":
+                self.seen[report.nodeid.rpartition("::")[2]] = report
+
+    plugin, reports = GraderPlugin(None, {}, tmp_path), Reports()
+    pytest.main(
+        [str(path), "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path)],
+        plugins=[plugin, reports],
+    )
+    deep = reports.seen["test_deep"]
+    assert deep.failed and deep.longrepr == "deep" and deep.dlgrader == ("failed", "deep")
+    assert reports.seen["test_skip"].skipped
+    outcomes = {o.name: o for o in plugin.outcomes.values()}
+    assert outcomes["test_skip"].outcome == "skipped"
+    assert outcomes["test_group"].outcome == "error"
+    assert "ExceptionGroup" in outcomes["test_group"].message
