@@ -108,7 +108,7 @@ def grade(
                 with (
                     runner.session(
                         limits,
-                        {**kernel_env(tier), **numerics.kernel_variables(settings, quota)},
+                        kernel_variables(assignment, tier, quota),
                         assignment.data_folder,
                         submission=notebook,
                     ) as session,
@@ -247,6 +247,24 @@ def kernel_env(tier: str | None) -> dict[str, str]:
     if tier == "full" and found:
         env["GRADER_DATA"] = str(found[0])
     return env
+
+
+def kernel_variables(assignment: Assignment, tier: str | None, quota: float | None) -> dict:
+    """What a grading's kernel is started with besides its clean environment."""
+    return {**kernel_env(tier), **numerics.kernel_variables(assignment.config.numerics, quota)}
+
+
+def warm_up(assignment: Assignment, runner: Runner) -> None:
+    """Start the kernel that ``runner``'s next grading of ``assignment`` will take.
+
+    A batch worker does this when it joins a batch, while the batch is still handing out
+    its first submissions, so its first grading starts warm like the rest; a runner
+    without a kernel pool starts nothing.
+    """
+    limits = assignment.config.limits
+    quota = runner.enforcement(limits).cpu_quota
+    variables = kernel_variables(assignment, data_tier(assignment), quota)
+    runner.warm_up(limits, variables, assignment.data_folder)
 
 
 def _bytes_of(notebook: Path) -> bytes:

@@ -114,6 +114,39 @@ def test_a_scheduler_with_two_worker_processes_gives_the_same_scores(tmp_path):
     assert len(rows(tmp_path / "local")) == 6
 
 
+def test_each_workers_first_grading_takes_a_kernel_started_as_it_joined(tmp_path):
+    """Two submissions, two workers: each grading ran in a kernel the worker started
+    while the batch began (the kind ``grade`` asks for matches what ``warm_up`` made)."""
+    from grader.batch.dispatch import Dispatcher
+    from grader.batch.gradebook import Gradebook
+    from grader.batch.run import plan, run_batch
+    from grader.batch.submissions import DEFAULT_PATTERN
+    from grader.course import find_course
+
+    subs = tmp_path / "subs"
+    make_class(subs, 2, pause_s=0)
+    assignment = find_course(TOY).assignment("toy")
+    dispatcher = Dispatcher(2)
+    try:
+        with Gradebook(tmp_path / "gradebook.sqlite") as gradebook:
+            todo = plan(
+                assignment, subs, gradebook, tmp_path / "work", DEFAULT_PATTERN, None, False
+            )
+            outcome = run_batch(assignment, todo, gradebook, tmp_path / "out", dispatcher)
+        pools = dispatcher.on_each_worker(_pool_counts)
+    finally:
+        dispatcher.close()
+    assert sorted(r.score.points for _, r in outcome.graded) == [9.0, 9.0]
+    assert sorted(pools.values()) == [(1, 0), (1, 0)], "(kernels used warm, thrown away)"
+
+
+def _pool_counts() -> tuple[int, int]:
+    from grader.batch.worker import worker_pool
+
+    pool = worker_pool()
+    return (pool.used, pool.discarded) if pool is not None else (-1, -1)
+
+
 def _owned_by_workers(folder: Path) -> bool:
     """Whether a work folder belongs to a ``dask worker`` process (of the loopback cluster)."""
     try:

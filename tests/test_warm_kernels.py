@@ -67,6 +67,19 @@ def test_a_warm_kernel_serves_the_next_submission_as_a_cold_one_would():
         assert seen["history"] == cold["history"] == PROBE_CELLS
 
 
+def test_a_kernel_warmed_up_ahead_serves_the_first_session():
+    pool = KernelPool()
+    runner = LocalRunner(pool=pool, warm_imports=("colorsys",))
+    try:
+        runner.warm_up(LIMITS)
+        waiting = waiting_kernel(pool).box.workdir
+        first, first_dir = grade_like(runner)
+    finally:
+        pool.close()
+    assert pool.used == 1 and first_dir == waiting and first["imported"] is True
+    assert first["counts"] == [1, 2]
+
+
 def test_a_waiting_kernel_of_another_kind_is_thrown_away_and_removed():
     pool = KernelPool()
     runner = LocalRunner(pool=pool, warm_imports=("colorsys",))

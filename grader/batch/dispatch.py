@@ -115,28 +115,12 @@ def grade_task(task: Task, bundle: bytes, expected: dict[str, str]) -> dict[str,
     import shutil
     import tempfile
 
-    from grader.batch.bundle import materialise
-    from grader.batch.worker import worker_pool
-    from grader.course import find_course
     from grader.pipeline import grade
-    from grader.runners.choice import build_runner
 
     mismatch = environment_mismatch(expected)
     if mismatch:
         raise WorkerMismatch(mismatch)
-    assignment = find_course(materialise(task.bundle, bundle)).assignment(task.assignment)
-    settings = assignment.course.config.docker
-    pool = worker_pool()
-    if pool is not None:
-        pool.expect_more = task.warm_next
-    runner = build_runner(
-        task.runner,  # type: ignore[arg-type]
-        task.sandbox,
-        settings,
-        batch=task.batch or None,
-        pool=pool,
-        warm_imports=assignment.config.imports_to_warm(),
-    )
+    assignment, runner = _grading_setup(task, bundle)
     folder = Path(tempfile.mkdtemp(prefix="dlgrader-task-"))
     try:
         notebook = folder / Path(task.notebook_name).name
@@ -148,6 +132,46 @@ def grade_task(task: Task, bundle: bytes, expected: dict[str, str]) -> dict[str,
         {"cell": f.cell, "png": f.png, "width": f.width, "height": f.height} for f in run.figures
     ]
     return {"results": run.result.model_dump_json(), "figures": figures}
+
+
+def start_first_kernel(task: Task, bundle: bytes) -> None:
+    """Start, in this worker's pool, the kernel its first grading of ``task``'s kind
+    will take, as it starts one for each next grading during a grading's tests.
+
+    Sent to every usable worker as a batch begins, ahead of the gradings, so the kernel
+    boots and imports while the batch is still handing out its first submissions.
+    """
+    from grader.pipeline import warm_up
+
+    try:
+        assignment, runner = _grading_setup(task, bundle, expect_more=True)
+        warm_up(assignment, runner)
+    except Exception as exc:  # noqa: BLE001 - the first grading then starts its own kernel
+        log.warning("could not start a first kernel ahead of time: %s", exc)
+
+
+def _grading_setup(task: Task, bundle: bytes, expect_more: bool | None = None) -> tuple[Any, Any]:
+    """The assignment ``task`` is for, unpacked from ``bundle``, and a runner that uses
+    this worker's kernel pool; ``expect_more`` (default: the task's ``warm_next``) says
+    whether a kernel started for a next grading will be used."""
+    from grader.batch.bundle import materialise
+    from grader.batch.worker import worker_pool
+    from grader.course import find_course
+    from grader.runners.choice import build_runner
+
+    assignment = find_course(materialise(task.bundle, bundle)).assignment(task.assignment)
+    pool = worker_pool()
+    if pool is not None:
+        pool.expect_more = task.warm_next if expect_more is None else expect_more
+    runner = build_runner(
+        task.runner,  # type: ignore[arg-type]
+        task.sandbox,
+        assignment.course.config.docker,
+        batch=task.batch or None,
+        pool=pool,
+        warm_imports=assignment.config.imports_to_warm(),
+    )
+    return assignment, runner
 
 
 class WorkerMismatch(RuntimeError):
@@ -242,7 +266,12 @@ class Dispatcher:
     def on_each_worker(self, func: Any, *args: Any) -> dict[str, Any]:
         """``func(*args)`` as a task on every worker (its task thread): address -> result."""
         addresses = sorted(self.client.scheduler_info().get("workers", {}))
-        futures = [
+        futures = self.submit_to_each(addresses, func, *args)
+        return dict(zip(addresses, self.client.gather(futures), strict=True))
+
+    def submit_to_each(self, addresses: list[str], func: Any, *args: Any) -> list[Any]:
+        """``func(*args)`` as a task on each of the workers at ``addresses``: the futures."""
+        return [
             self.client.submit(
                 func,
                 *args,
@@ -253,14 +282,14 @@ class Dispatcher:
             )
             for address in addresses
         ]
-        return dict(zip(addresses, self.client.gather(futures), strict=True))
 
     def usable_workers(self, expected: dict[str, str]) -> list[str]:
         """Workers whose environment matches the client's; each other one is refused in
         :attr:`refused` with one line naming it and what differs.
 
         The check runs as a task on each worker (in its task thread, like grading), not in
-        the worker's event loop, which must keep answering the scheduler meanwhile.
+        the worker's event loop, which must keep answering the scheduler meanwhile. It
+        calls only :func:`environment_mismatch`, which every dlgrader's workers have.
         """
         found = self.on_each_worker(environment_mismatch, expected)
         self.refused = [
@@ -290,6 +319,13 @@ class Dispatcher:
         resources = {"GPU": 1} if needs_gpu and self.gpu_workers() else None
         # The bundle goes to each worker once; every task refers to the same data.
         shared = self.client.scatter(bundle.data, hash=False)
+        # Submitted first, so each worker runs it before its first grading; not where some
+        # worker would get no submission (its kernel would only take a core from others).
+        first_kernels = (
+            self.submit_to_each(workers, start_first_kernel, tasks[0], shared)
+            if resources is None and len(tasks) >= len(workers)
+            else []
+        )
         futures = {}
         for task in last_without_next_kernel(tasks, len(workers)):
             future = self.client.submit(
@@ -310,6 +346,7 @@ class Dispatcher:
                 yield task, future.result(), ""
             except Exception as exc:  # noqa: BLE001 - the grader failed, not the student
                 yield task, None, f"{type(exc).__name__}: {exc}"[:500]
+        del first_kernels  # held until here: Dask forgets a task nobody holds a future of
 
     def close(self) -> None:
         if self.cluster is None:

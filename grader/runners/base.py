@@ -76,6 +76,13 @@ class Runner(Protocol):
         """
         ...
 
+    def warm_up(
+        self, limits: Limits, env: dict[str, str] | None = None, data: Path | None = None
+    ) -> None:
+        """Start the kernel of a coming :meth:`session` with these arguments now, where
+        the runner keeps a kernel pool (a batch worker's); otherwise do nothing."""
+        ...
+
 
 class RunnerUnavailable(RuntimeError):
     """The runner cannot work on this machine (no engine, no image); says what to do."""

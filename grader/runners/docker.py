@@ -153,6 +153,11 @@ class DockerRunner:
             cpu_quota=self.settings.cpus,
         )
 
+    def warm_up(
+        self, limits: Limits, env: dict[str, str] | None = None, data: Path | None = None
+    ) -> None:
+        """Containers start on demand: nothing is started ahead of a session."""
+
     @contextmanager
     def session(
         self,

@@ -267,21 +267,27 @@ class LocalRunner:
         kind = self._kind(limits, env, data)
         warm = self.pool.take(kind) if self.pool is not None else None
         box = warm.box if warm is not None else self._box(limits, env, data, enforcement)
-
-        def prepare_next() -> None:
-            if self.pool is not None:
-                self.pool.fill(kind, lambda: self._warm(kind, limits, env, data, enforcement))
-
         try:
             yield KernelSession(
                 manager=box.manager,
                 workdir=box.workdir,
                 enforcement=enforcement,
                 breaches=box.cgroup.breaches if box.cgroup else lambda: [],
-                prepare_next=prepare_next,
+                prepare_next=lambda: self.warm_up(limits, env, data),
             )
         finally:
             box.close()
+
+    def warm_up(
+        self, limits: Limits, env: dict[str, str] | None = None, data: Path | None = None
+    ) -> None:
+        """With a pool, make sure a kernel for a session with these arguments is waiting."""
+        if self.pool is None:
+            return
+        env = env or {}
+        kind = self._kind(limits, env, data)
+        enforcement = self.enforcement(limits)
+        self.pool.fill(kind, lambda: self._warm(kind, limits, env, data, enforcement))
 
     def _kind(self, limits: Limits, env: dict[str, str], data: Path | None) -> str:
         """What a waiting kernel must match to serve a session: everything it was made with."""
