@@ -273,7 +273,7 @@ class LocalRunner:
                 workdir=box.workdir,
                 enforcement=enforcement,
                 breaches=box.cgroup.breaches if box.cgroup else lambda: [],
-                prepare_next=lambda: self.warm_up(limits, env, data),
+                prepare_next=lambda: self._fill(kind, limits, env, data, enforcement),
             )
         finally:
             box.close()
@@ -285,9 +285,18 @@ class LocalRunner:
         if self.pool is None:
             return
         env = env or {}
-        kind = self._kind(limits, env, data)
-        enforcement = self.enforcement(limits)
-        self.pool.fill(kind, lambda: self._warm(kind, limits, env, data, enforcement))
+        self._fill(self._kind(limits, env, data), limits, env, data, self.enforcement(limits))
+
+    def _fill(
+        self,
+        kind: str,
+        limits: Limits,
+        env: dict[str, str],
+        data: Path | None,
+        enforcement: Enforcement,
+    ) -> None:
+        if self.pool is not None:
+            self.pool.fill(kind, lambda: self._warm(kind, limits, env, data, enforcement))
 
     def _kind(self, limits: Limits, env: dict[str, str], data: Path | None) -> str:
         """What a waiting kernel must match to serve a session: everything it was made with."""
