@@ -11,9 +11,36 @@ import pytest
 
 from grader.config import Limits
 from grader.runners.local import LocalRunner
+from grader.runners.warm import KernelPool
+from grader.testing.live import live_notebook
 
 REPO = Path(__file__).resolve().parent.parent
 needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap not installed")
+
+
+@pytest.fixture(scope="module")
+def pool():
+    pool = KernelPool()
+    yield pool
+    pool.close()
+
+
+@pytest.fixture(params=["started", "forked"])
+def kernel(request, pool):
+    """Every confinement holds for a kernel started in its sandbox and for one a batch
+    worker forks into it from a zygote (where this machine allows one)."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def start(cells, **kwargs):
+        runner = None
+        if request.param == "forked":
+            pool.expect_more = False  # no kernel waits ahead; only the zygote is kept
+            runner = LocalRunner(pool=pool, warm_imports=("numpy",))
+        with live_notebook(cells, runner=runner, **kwargs) as (nb, _run):
+            yield nb
+
+    return start
 
 
 def connect_cell(port: int) -> str:
@@ -149,3 +176,34 @@ def test_a_kernel_that_dies_mid_request_is_reported_as_stopped_not_hung(kernel):
             nb.call("leave")
         # Found while waiting (the bridge looks every second), not at the 60 s deadline.
         assert time.monotonic() - started < 20
+
+
+@needs_bwrap
+def test_a_workers_kernel_is_forked_from_its_zygote_which_ends_with_the_pool():
+    """The zygote forks each kernel (it and the kernel's waiting parent are its only
+    descendants while the session runs), nothing of the kernel outlives the session,
+    and closing the worker's pool ends the zygote and removes its folder."""
+    import psutil
+
+    from grader.runners.local import gpu_present
+    from grader.runners.zygote import zygote_allowed
+
+    if not zygote_allowed("bubblewrap", gpu_present(), ("numpy",)):
+        pytest.skip("kernels are not forked on this machine (GPU, or GRADER_ZYGOTE=off)")
+    pool = KernelPool()
+    pool.expect_more = False
+    runner = LocalRunner(pool=pool, warm_imports=("numpy",))
+    try:
+        for _ in range(2):
+            with live_notebook(["x = 6 * 7"], runner=runner) as (nb, _run):
+                assert nb.get("x") == 42
+                (zygote,) = pool.zygotes
+                assert len(psutil.Process(zygote.process.pid).children(recursive=True)) == 2
+            deadline = time.monotonic() + 10
+            while psutil.Process(zygote.process.pid).children() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert not psutil.Process(zygote.process.pid).children()
+        assert pool.zygotes == [zygote], "both kernels came from one zygote"
+    finally:
+        pool.close()
+    assert not zygote.alive() and not zygote.folder.exists()

@@ -15,10 +15,19 @@ import pytest
 from grader import kernels
 from grader.config import Limits
 from grader.execute import run_notebook
-from grader.runners.local import LocalRunner
+from grader.runners.local import LocalRunner, gpu_present
 from grader.runners.warm import KernelPool
 from grader.runners.workdirs import OWNER_FILE, new_workdir, reap_orphans
+from grader.runners.zygote import zygote_allowed
 from grader.testing.live import notebook_from_cells
+
+
+@pytest.fixture(autouse=True)
+def kernels_started_not_forked(monkeypatch):
+    """These tests tell a waiting kernel from a cold one by what it has imported; a kernel
+    forked from a zygote has imported everything already (tests/test_sandbox.py)."""
+    monkeypatch.setenv("GRADER_ZYGOTE", "off")
+
 
 LIMITS = Limits(cell_timeout=20, notebook_timeout=60, request_timeout=20)
 PROBE_CELLS = [
@@ -59,7 +68,9 @@ def test_a_warm_kernel_serves_the_next_submission_as_a_cold_one_would():
     assert pool.used == 1 and pool.discarded == 0
     assert second_dir == waiting != first_dir, "the next session ran in the waiting kernel"
     assert not first_dir.exists() and not second_dir.exists()
-    assert (cold["imported"], first["imported"], second["imported"]) == (False, False, True)
+    # A worker's first kernel starts cold, unless a zygote that imported colorsys forks it.
+    forked = zygote_allowed(warm_runner.sandbox, gpu_present(), ("colorsys",))
+    assert (cold["imported"], first["imported"], second["imported"]) == (False, forked, True)
     # Nothing else differs: no name bound, execution counts and history start afresh.
     for seen in (first, second):
         assert seen["names"] == cold["names"]

@@ -131,6 +131,10 @@ class KernelCgroup:
         script = f'for f in {folders}; do echo $$ > "$f" || exit 97; done; exec "$@"'
         return ["sh", "-c", script, "dlgrader-cgroup"]
 
+    def procs_files(self) -> list[Path]:
+        """The ``cgroup.procs`` files a process writes its pid to, to join the cgroups."""
+        return [d / "cgroup.procs" for d in dict.fromkeys((self.pids_dir, self.memory_dir))]
+
     def breaches(self) -> list[str]:
         """Which limits the kernel ran into, in words for the student."""
         found = []

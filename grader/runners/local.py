@@ -35,6 +35,7 @@ from grader.runners.base import Enforcement, KernelSession
 from grader.runners.cgroups import KernelCgroup
 from grader.runners.warm import KernelPool, WarmKernel, start_imports
 from grader.runners.workdirs import new_workdir, reap_orphans
+from grader.runners.zygote import Zygote, start_zygote, zygote_allowed
 
 log = logging.getLogger(__name__)
 
@@ -117,15 +118,19 @@ def unshare_argv(limits: Limits) -> list[str]:
     return argv + _prlimit(limits)
 
 
-def _prlimit(limits: Limits) -> list[str]:
-    argv = ["prlimit", f"--cpu={limits.effective_cpu_seconds()}", "--core=0"]
+def rlimits(limits: Limits) -> dict[str, int]:
+    """The kernel's rlimits, by ``prlimit``'s option names."""
     # No single file beyond the disk allowance, wherever the notebook manages to write it.
-    argv.append(f"--fsize={limits.disk_mb * 1024 * 1024}")
+    values = {"cpu": limits.effective_cpu_seconds(), "core": 0, "fsize": limits.disk_mb << 20}
     if not gpu_present():
         # CUDA reserves far more address space than it uses, so RLIMIT_AS would stop it
         # from starting; on GPU machines memory is left to the container runner.
-        argv.append(f"--as={limits.memory_mb * 1024 * 1024}")
-    return [*argv, "--"]
+        values["as"] = limits.memory_mb << 20
+    return values
+
+
+def _prlimit(limits: Limits) -> list[str]:
+    return ["prlimit", *(f"--{name}={value}" for name, value in rlimits(limits).items()), "--"]
 
 
 @functools.cache
@@ -266,7 +271,10 @@ class LocalRunner:
         reap_orphans()
         kind = self._kind(limits, env, data)
         warm = self.pool.take(kind) if self.pool is not None else None
-        box = warm.box if warm is not None else self._box(limits, env, data, enforcement)
+        if warm is not None:
+            box = warm.box
+        else:
+            box = self._box(limits, env, data, enforcement, self._zygote(kind, env))
         try:
             yield KernelSession(
                 manager=box.manager,
@@ -318,7 +326,7 @@ class LocalRunner:
         enforcement: Enforcement,
     ) -> WarmKernel:
         """A new box whose kernel is started and importing, for the pool."""
-        box = self._box(limits, env, data, enforcement)
+        box = self._box(limits, env, data, enforcement, self._zygote(kind, env))
         try:
             # Kernel stderr (framework banners) goes to the run's log file when there is one.
             output = kernel_output()
@@ -333,8 +341,20 @@ class LocalRunner:
             raise
         return WarmKernel(kind, box, client, imports_id)
 
+    def _zygote(self, kind: str, env: dict[str, str]) -> Zygote | None:
+        """A batch worker's zygote for this kind of kernel, where one may be used."""
+        if self.pool is None or not zygote_allowed(self.sandbox, gpu_present(), self.warm_imports):
+            return None
+        clean = {**kernel_environment(Path("/nonexistent")), **env}  # its home is its own
+        return self.pool.zygote(kind, lambda: start_zygote(clean, self.warm_imports))
+
     def _box(
-        self, limits: Limits, env: dict[str, str], data: Path | None, enforcement: Enforcement
+        self,
+        limits: Limits,
+        env: dict[str, str],
+        data: Path | None,
+        enforcement: Enforcement,
+        zygote: Zygote | None = None,
     ) -> SandboxBox:
         workdir = new_workdir()
         cgroup = None
@@ -347,7 +367,7 @@ class LocalRunner:
             if data is not None and self.sandbox != "bubblewrap":
                 # Without bubblewrap the data cannot be bound read-only: it gets a copy.
                 shutil.copytree(data, workdir / "home" / "data", symlinks=False)
-            manager = self._manager(workdir, limits, env, data, cgroup)
+            manager = self._manager(workdir, limits, env, data, cgroup, zygote)
         except BaseException:
             if cgroup is not None:
                 cgroup.remove()
@@ -362,17 +382,28 @@ class LocalRunner:
         extra_env: dict[str, str],
         data: Path | None,
         cgroup: KernelCgroup | None,
+        zygote: Zygote | None = None,
     ) -> AsyncKernelManager:
-        wrapper: list[str] = cgroup.enter_argv() if cgroup else []
-        if self.sandbox == "bubblewrap":
-            wrapper += bubblewrap_argv(workdir, limits, data)
-        elif self.sandbox == "unshare":
-            wrapper += unshare_argv(limits)
         env = {**kernel_environment(workdir), **extra_env}
         if self.sandbox == "bubblewrap":
             # ipykernel exits when its parent pid changes, which in a PID namespace it
             # seems to at once; parent handle 1 turns that watch off.
             env["JPY_PARENT_PID"] = "1"
+        wrapper: list[str] = cgroup.enter_argv() if cgroup else []
+        if zygote is not None:
+            # The same sandbox, with the kernel forked into it instead of started in it.
+            argv = zygote.launcher_argv(
+                env=env,
+                cwd=workdir / "home",
+                rlimits=rlimits(limits),
+                cgroup_procs=cgroup.procs_files() if cgroup else [],
+                bwrap_argv=bubblewrap_argv(workdir, limits, data),
+            )
+            return kernels.ipc_kernel_manager(workdir, KERNEL_NAME, [*wrapper, *argv])
+        if self.sandbox == "bubblewrap":
+            wrapper += bubblewrap_argv(workdir, limits, data)
+        elif self.sandbox == "unshare":
+            wrapper += unshare_argv(limits)
         # jupyter_client merges the grader's whole environment into the kernel's; `env -i`
         # starts from nothing, so no token or secret of the grader reaches student code.
         clean = ["env", "-i", *(f"{key}={value}" for key, value in env.items())]

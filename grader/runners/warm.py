@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from jupyter_core.utils import run_sync
 
 from grader import kernels
+from grader.runners.zygote import Zygote
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,25 @@ class KernelPool:
         self.discarded = 0
         #: False once the owner knows no session follows (the last notebook of a list).
         self.expect_more = True
+        #: Each kind's zygote (None: starting one failed, so that kind starts cold).
+        self._zygotes: dict[str, Zygote | None] = {}
+
+    def zygote(self, key: str, start: Callable[[], Zygote]) -> Zygote | None:
+        """The zygote for kernels of kind ``key``, started (or restarted) with ``start``."""
+        if key in self._zygotes and self._zygotes[key] is None:
+            return None
+        zygote = self._zygotes.get(key)
+        if zygote is not None and zygote.alive():
+            return zygote
+        if zygote is not None:
+            log.warning("the kernel zygote died; starting another")
+            zygote.close()
+        try:
+            self._zygotes[key] = start()
+        except Exception as exc:  # noqa: BLE001 - kernels of this kind simply start cold
+            log.warning("kernels start without a zygote: %s", exc)
+            self._zygotes[key] = None
+        return self._zygotes[key]
 
     def take(self, key: str) -> WarmKernel | None:
         """The waiting kernel if it is of kind ``key``, alive and done importing."""
@@ -137,11 +157,20 @@ class KernelPool:
         except Exception as exc:  # noqa: BLE001 - the next session simply starts cold
             log.warning("could not start a kernel ahead of time: %s", exc)
 
+    @property
+    def zygotes(self) -> list[Zygote]:
+        """The zygotes this pool keeps running."""
+        return [z for z in self._zygotes.values() if z is not None]
+
     def close(self) -> None:
-        """Kill the waiting kernel, if any."""
+        """Kill the waiting kernel, if any, then the zygotes."""
         if self._waiting is not None:
             _remove(self._waiting)
             self._waiting = None
+        for zygote in self._zygotes.values():
+            if zygote is not None:
+                zygote.close()
+        self._zygotes.clear()
 
 
 def _remove(warm: WarmKernel) -> None:

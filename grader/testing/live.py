@@ -32,18 +32,22 @@ def live_notebook(
     data: Path | None = None,
     numerics: Numerics | None = None,
     framework: Framework = "numpy",
+    runner: LocalRunner | None = None,
 ) -> Iterator[tuple[Notebook, NotebookRun]]:
     """Run ``cells`` in a sandboxed kernel; yield the test-side ``nb`` and the run record.
 
     ``data``: a folder the kernel finds at ``data/`` (an assignment's data files).
     ``numerics`` (default: an assignment's defaults) pins seeds, threads and instruction
-    set as grading does; ``framework`` says which frameworks to seed.
+    set as grading does; ``framework`` says which frameworks to seed. ``runner``: the
+    local runner to use (default: a fresh one, no pool).
     """
     nb = cells if isinstance(cells, nbformat.NotebookNode) else notebook_from_cells(cells)
     limits = limits or Limits(cell_timeout=120, request_timeout=60)
     settings = numerics or Numerics()
     with (
-        LocalRunner().session(limits, numerics_.kernel_variables(settings), data=data) as session,
+        (runner or LocalRunner()).session(
+            limits, numerics_.kernel_variables(settings), data=data
+        ) as session,
         run_notebook(nb, session, limits, preamble=numerics_.preamble(settings, framework)) as run,
     ):
         yield Notebook(run.bridge, context or {}), run

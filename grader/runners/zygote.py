@@ -1,0 +1,127 @@
+"""Kernels forked from a zygote that imported their modules once (a batch worker's).
+
+A batch worker's kernels all import the same modules (ipykernel, the lab's framework,
+pyplot) before their first cell; on a busy machine that is CPU the kernels themselves
+need, per submission. The worker's :class:`~grader.runners.warm.KernelPool` keeps one
+zygote per kind of kernel (:mod:`grader.runners.zygote_server`), and the local runner's
+kernel command becomes :mod:`grader.runners.zygote_launch`, which builds bubblewrap's
+sandbox exactly as for any kernel and has the zygote fork the kernel into it.
+
+Used only where that keeps every confinement a kernel has today: bubblewrap, no GPU (a
+CUDA context does not survive fork), and no TensorFlow among the imports (its runtime
+is not fork-safe). ``GRADER_ZYGOTE=off`` turns it off; anything that goes wrong starting
+one falls back to kernels started from scratch, with a warning.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+LAUNCHER = Path(__file__).with_name("zygote_launch.py")
+#: What every zygote imports besides the lab's modules: the kernel itself.
+KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel")
+#: Modules whose runtime does not survive a fork; a kind that imports one gets no zygote.
+NOT_FORK_SAFE = ("tensorflow", "keras", "jax")
+READY_TIMEOUT_S = 120.0
+
+
+def zygote_allowed(sandbox: str, gpu: bool, imports: tuple[str, ...]) -> bool:
+    """Whether kernels of this kind may be forked from a zygote (see the module's text)."""
+    if os.environ.get("GRADER_ZYGOTE", "on").lower() in ("off", "0", "no", "false"):
+        return False
+    roots = {name.split(".")[0] for name in imports}
+    return sandbox == "bubblewrap" and not gpu and not roots & set(NOT_FORK_SAFE)
+
+
+@dataclass
+class Zygote:
+    """A running zygote: its process and the socket it forks kernels on."""
+
+    process: subprocess.Popen
+    folder: Path
+
+    @property
+    def socket_path(self) -> Path:
+        return self.folder / "zygote.sock"
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def close(self) -> None:
+        if self.alive():
+            self.process.kill()
+        self.process.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def launcher_argv(
+        self,
+        *,
+        env: dict[str, str],
+        cwd: Path,
+        rlimits: dict[str, int],
+        cgroup_procs: list[Path],
+        bwrap_argv: list[str],
+    ) -> list[str]:
+        """The kernel command: the launcher, its request, then the sandbox's argv."""
+        request = {
+            "zygote": str(self.socket_path),
+            "connection_file": "{connection_file}",  # jupyter_client fills it in
+            "cwd": str(cwd),
+            "env": env,
+            "rlimits": rlimits,
+            "cgroup_procs": [str(p) for p in cgroup_procs],
+        }
+        return [sys.executable, "-I", "-S", str(LAUNCHER), json.dumps(request), "--", *bwrap_argv]
+
+
+def start_zygote(env: dict[str, str], imports: tuple[str, ...]) -> Zygote:
+    """A zygote with ``env`` (a kernel's clean environment) that has imported ``imports``.
+
+    Its folder holds the socket and its own home (matplotlib's cache); it is made by the
+    grader outside /tmp's kernel folders, and no sandbox binds it.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="dlgrader-zygote-"))
+    home = folder / "home"
+    (home / "tmp").mkdir(parents=True)
+    env = {
+        **env,
+        "HOME": str(home),
+        "TMPDIR": str(home / "tmp"),
+        "MPLCONFIGDIR": str(home / ".matplotlib"),
+    }
+    modules = [*imports, *KERNEL_MODULES]
+    argv = [sys.executable, "-m", "grader.runners.zygote_server", str(folder / "zygote.sock")]
+    process = subprocess.Popen(
+        [*argv, *modules], env=env, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, cwd=home
+    )
+    zygote = Zygote(process, folder)
+    try:
+        line = _read_line(process, READY_TIMEOUT_S)
+    except BaseException:
+        zygote.close()
+        raise
+    if line != b"ready\n":
+        zygote.close()
+        raise RuntimeError(f"the kernel zygote did not start (it said {line!r})")
+    return zygote
+
+
+def _read_line(process: subprocess.Popen, timeout: float) -> bytes:
+    import selectors
+
+    assert process.stdout is not None
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        if not selector.select(timeout):
+            raise TimeoutError(f"the kernel zygote did not import its modules in {timeout:.0f} s")
+    return process.stdout.readline()

@@ -1,0 +1,73 @@
+"""The kernel command when kernels are forked from a zygote: builds the sandbox, asks for one.
+
+    python -I -S zygote_launch.py REQUEST_JSON -- BWRAP_ARGV...
+
+jupyter_client starts this as the kernel and watches it as the kernel: it lives exactly
+as long as the forked kernel does. It runs bubblewrap with the argv the runner built for
+any kernel, with a placeholder command (a ``sleep``) in place of Python, so the sandbox
+is bubblewrap's own, limits and all. Once the placeholder runs, the sandbox is complete:
+this process sends the zygote (:mod:`grader.runners.zygote_server`) the sandbox's
+namespaces and root, its own output, and the kernel cgroup's ``cgroup.procs`` files,
+as descriptors over the zygote's socket, with the request as JSON.
+
+When the zygote closes the connection (the kernel has ended) this process ends the
+sandbox and exits. When this process is killed, bubblewrap (``--die-with-parent``)
+ends the sandbox, and with its PID namespace the kernel. Standard library only: it
+starts with ``-I -S``, in a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+NAMESPACES = ("user", "mnt", "net", "ipc", "uts", "pid")
+PLACEHOLDER = ["sh", "-c", "echo ready; exec sleep infinity"]
+
+
+def _child_pid(info_fd: int) -> int:
+    """bubblewrap's ``--info-fd`` JSON, read to its end: the sandbox's first process."""
+    text = b""
+    while not text.rstrip().endswith(b"}"):
+        chunk = os.read(info_fd, 4096)
+        if not chunk:
+            break
+        text += chunk
+    return int(json.loads(text)["child-pid"])
+
+
+def main(request: dict, bwrap_argv: list[str]) -> int:
+    read_info, write_info = os.pipe()
+    argv = [bwrap_argv[0], "--info-fd", str(write_info), *bwrap_argv[1:], *PLACEHOLDER]
+    # The placeholder's environment is readable from inside: the kernel's, not ours.
+    sandbox = subprocess.Popen(
+        argv, pass_fds=[write_info], stdout=subprocess.PIPE, env=request["env"]
+    )
+    os.close(write_info)
+    try:
+        if sandbox.stdout.readline() != b"ready\n":
+            print("dlgrader: the kernel's sandbox did not start", file=sys.stderr)
+            return 1
+        pid = _child_pid(read_info)
+        fds = [1, 2, os.open(f"/proc/{pid}/root", os.O_RDONLY | os.O_DIRECTORY)]
+        fds += [os.open(f"/proc/{pid}/ns/{name}", os.O_RDONLY) for name in NAMESPACES]
+        fds += [os.open(path, os.O_WRONLY) for path in request.pop("cgroup_procs")]
+        with socket.socket(socket.AF_UNIX) as conn:
+            conn.connect(request.pop("zygote"))
+            socket.send_fds(conn, [json.dumps(request).encode()], fds)
+            for fd in fds[2:]:
+                os.close(fd)
+            while conn.recv(4096):
+                pass
+        return 0
+    finally:
+        sandbox.kill()
+        sandbox.wait()
+
+
+if __name__ == "__main__":
+    split = sys.argv.index("--")
+    sys.exit(main(json.loads(sys.argv[1]), sys.argv[split + 1 :]))
