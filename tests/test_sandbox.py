@@ -207,3 +207,27 @@ def test_a_workers_kernel_is_forked_from_its_zygote_which_ends_with_the_pool():
     finally:
         pool.close()
     assert not zygote.alive() and not zygote.folder.exists()
+
+
+@needs_bwrap
+def test_a_zygote_killed_mid_batch_is_replaced_and_grading_goes_on():
+    from grader.runners.local import gpu_present
+    from grader.runners.zygote import zygote_allowed
+
+    if not zygote_allowed("bubblewrap", gpu_present(), ("numpy",)):
+        pytest.skip("kernels are not forked on this machine (GPU, or GRADER_ZYGOTE=off)")
+    pool = KernelPool()
+    pool.expect_more = False
+    runner = LocalRunner(pool=pool, warm_imports=("numpy",))
+    try:
+        with live_notebook(["x = 1"], runner=runner) as (nb, _run):
+            assert nb.get("x") == 1
+        (first,) = pool.zygotes
+        first.process.kill()
+        first.process.wait()
+        with live_notebook(["x = 2"], runner=runner) as (nb, _run):
+            assert nb.get("x") == 2
+        (second,) = pool.zygotes
+        assert second is not first and second.alive()
+    finally:
+        pool.close()

@@ -164,3 +164,42 @@ def test_warm_imports_must_be_module_names(modules):
     assert lab.imports_to_warm() == ("tensorflow", "matplotlib.pyplot")
     off = AssignmentConfig(name="lab", title="Lab", framework="keras", warm_imports=[])
     assert off.imports_to_warm() == ()
+
+
+class _EndedZygote:
+    """A zygote whose process has exited (the pool only asks ``alive`` and ``close``)."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def alive(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_a_zygote_that_ends_is_replaced_once_then_its_kind_starts_cold():
+    pool = KernelPool()
+    made: list[_EndedZygote] = []
+
+    def start():
+        made.append(_EndedZygote())
+        return made[-1]
+
+    assert pool.zygote("kind", start) is made[0]
+    assert pool.zygote("kind", start) is made[1] and made[0].closed
+    assert pool.zygote("kind", start) is None and made[1].closed
+    assert pool.zygote("kind", start) is None and len(made) == 2
+
+
+def test_a_zygote_that_cannot_start_leaves_its_kind_cold_without_retrying():
+    pool = KernelPool()
+    tries = []
+
+    def start():
+        tries.append(1)
+        raise OSError("no such interpreter")
+
+    assert pool.zygote("kind", start) is None
+    assert pool.zygote("kind", start) is None and len(tries) == 1

@@ -110,17 +110,24 @@ class KernelPool:
         self.expect_more = True
         #: Each kind's zygote (None: starting one failed, so that kind starts cold).
         self._zygotes: dict[str, Zygote | None] = {}
+        self._replaced: set[str] = set()
 
     def zygote(self, key: str, start: Callable[[], Zygote]) -> Zygote | None:
-        """The zygote for kernels of kind ``key``, started (or restarted) with ``start``."""
-        if key in self._zygotes and self._zygotes[key] is None:
-            return None
+        """The zygote for kernels of kind ``key``, started with ``start``; one that ended is
+        replaced once, and after that (or a failed start) that kind starts cold."""
         zygote = self._zygotes.get(key)
         if zygote is not None and zygote.alive():
             return zygote
-        if zygote is not None:
-            log.warning("the kernel zygote died; starting another")
+        if key in self._zygotes:
+            if zygote is None or key in self._replaced:
+                if zygote is not None:
+                    log.warning("the kernel zygote ended again: kernels start without one")
+                    zygote.close()
+                    self._zygotes[key] = None
+                return None
+            log.warning("the kernel zygote ended; starting another")
             zygote.close()
+            self._replaced.add(key)
         try:
             self._zygotes[key] = start()
         except Exception as exc:  # noqa: BLE001 - kernels of this kind simply start cold

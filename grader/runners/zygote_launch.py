@@ -23,9 +23,11 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 NAMESPACES = ("user", "mnt", "net", "ipc", "uts", "pid")
 PLACEHOLDER = ["sh", "-c", "echo ready; exec sleep infinity"]
+CONNECT_WAIT_S = 30.0
 
 
 def _child_pid(info_fd: int) -> int:
@@ -37,6 +39,21 @@ def _child_pid(info_fd: int) -> int:
             break
         text += chunk
     return int(json.loads(text)["child-pid"])
+
+
+def _connect(path: str, zygote_pid: int) -> socket.socket:
+    """The zygote's socket, once it listens (it binds within its first milliseconds)."""
+    deadline = time.monotonic() + CONNECT_WAIT_S
+    while True:
+        conn = socket.socket(socket.AF_UNIX)
+        try:
+            conn.connect(path)
+            return conn
+        except (FileNotFoundError, ConnectionRefusedError):
+            conn.close()
+            if not os.path.exists(f"/proc/{zygote_pid}") or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def main(request: dict, bwrap_argv: list[str]) -> int:
@@ -55,8 +72,7 @@ def main(request: dict, bwrap_argv: list[str]) -> int:
         fds = [1, 2, os.open(f"/proc/{pid}/root", os.O_RDONLY | os.O_DIRECTORY)]
         fds += [os.open(f"/proc/{pid}/ns/{name}", os.O_RDONLY) for name in NAMESPACES]
         fds += [os.open(path, os.O_WRONLY) for path in request.pop("cgroup_procs")]
-        with socket.socket(socket.AF_UNIX) as conn:
-            conn.connect(request.pop("zygote"))
+        with _connect(request.pop("zygote"), request.pop("zygote_pid")) as conn:
             socket.send_fds(conn, [json.dumps(request).encode()], fds)
             for fd in fds[2:]:
                 os.close(fd)

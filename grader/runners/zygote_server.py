@@ -127,29 +127,30 @@ def become_kernel(request: dict[str, Any], fds: list[int], app: Any) -> None:
 
 
 def serve(sock_path: str, modules: list[str]) -> None:
-    """Import, say ``ready``, then fork a kernel per connection until killed.
+    """Listen, import, then fork a kernel per connection until the worker goes away.
 
-    One thread of Python: a fork copies only the calling thread, so nothing the zygote
-    does is half-done in a child (the BLAS libraries re-create their pools after fork).
+    The socket listens before the imports, so a launcher can connect at once and wait in
+    the backlog; a module that fails to import is left out, as a kernel's failed warm
+    import would be. One thread of Python: a fork copies only the calling thread, so
+    nothing the zygote does is half-done in a child (BLAS pools are re-created after fork).
     """
     import importlib
 
-    # A zygote outlives no worker: it dies with the process that started it.
-    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() == 1:
-        return
-    for name in modules:
-        importlib.import_module(name)
-    from ipykernel.kernelapp import IPKernelApp
-
+    parent = os.getppid()
     server = socket.socket(socket.AF_UNIX)
     server.bind(sock_path)
     server.listen(64)
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # noqa: BLE001 - the kernel imports it itself, or says why
+            print(f"dlgrader zygote: {name} not imported ahead: {exc}", file=sys.stderr)
+    from ipykernel.kernelapp import IPKernelApp
+
     selector = selectors.DefaultSelector()
     selector.register(server, selectors.EVENT_READ)
     children: dict[int, socket.socket] = {}  # child pid -> its launcher's connection
-    print("ready", flush=True)
-    while True:
+    while os.getppid() == parent:  # a zygote outlives no worker
         for key, _ in selector.select(timeout=0.2):
             if key.fileobj is server:
                 conn, _ = server.accept()
