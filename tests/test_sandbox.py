@@ -178,6 +178,18 @@ def test_a_kernel_that_dies_mid_request_is_reported_as_stopped_not_hung(kernel):
         assert time.monotonic() - started < 20
 
 
+def forking_runner() -> tuple[KernelPool, LocalRunner]:
+    """A batch worker's pool and runner, whose kernels are forked from a zygote."""
+    from grader.runners.local import gpu_present
+    from grader.runners.zygote import zygote_allowed
+
+    if not zygote_allowed("bubblewrap", gpu_present(), ("numpy",)):
+        pytest.skip("kernels are not forked on this machine (GPU, or GRADER_ZYGOTE=off)")
+    pool = KernelPool()
+    pool.expect_more = False  # no kernel waits ahead: each session forks its own
+    return pool, LocalRunner(pool=pool, warm_imports=("numpy",))
+
+
 @needs_bwrap
 def test_a_workers_kernel_is_forked_from_its_zygote_which_ends_with_the_pool():
     """The zygote forks each kernel (it and the kernel's waiting parent are its only
@@ -185,14 +197,7 @@ def test_a_workers_kernel_is_forked_from_its_zygote_which_ends_with_the_pool():
     and closing the worker's pool ends the zygote and removes its folder."""
     import psutil
 
-    from grader.runners.local import gpu_present
-    from grader.runners.zygote import zygote_allowed
-
-    if not zygote_allowed("bubblewrap", gpu_present(), ("numpy",)):
-        pytest.skip("kernels are not forked on this machine (GPU, or GRADER_ZYGOTE=off)")
-    pool = KernelPool()
-    pool.expect_more = False
-    runner = LocalRunner(pool=pool, warm_imports=("numpy",))
+    pool, runner = forking_runner()
     try:
         for _ in range(2):
             with live_notebook(["x = 6 * 7"], runner=runner) as (nb, _run):
@@ -211,14 +216,7 @@ def test_a_workers_kernel_is_forked_from_its_zygote_which_ends_with_the_pool():
 
 @needs_bwrap
 def test_a_zygote_killed_mid_batch_is_replaced_and_grading_goes_on():
-    from grader.runners.local import gpu_present
-    from grader.runners.zygote import zygote_allowed
-
-    if not zygote_allowed("bubblewrap", gpu_present(), ("numpy",)):
-        pytest.skip("kernels are not forked on this machine (GPU, or GRADER_ZYGOTE=off)")
-    pool = KernelPool()
-    pool.expect_more = False
-    runner = LocalRunner(pool=pool, warm_imports=("numpy",))
+    pool, runner = forking_runner()
     try:
         with live_notebook(["x = 1"], runner=runner) as (nb, _run):
             assert nb.get("x") == 1
