@@ -5,7 +5,8 @@
   sandbox, no tests, no report.
 * :class:`PeakMemory` samples a process tree while a command runs and splits it into the
   grader (every process that is not a kernel or a sandbox wrapper) and each kernel (an
-  ``ipykernel_launcher`` process and its children), reading the kernel's peak RSS
+  ``ipykernel_launcher`` process, or one a worker's zygote forked, and its children;
+  the zygote's own CPU counts as the kernels'), reading the kernel's peak RSS
   (``VmHWM``) from /proc, which the kernel itself keeps, so a short spike between two
   samples still counts.
 * :func:`write_section` replaces one marked section of docs/benchmarks.md (or appends it),
@@ -312,28 +313,39 @@ class PeakMemory:
 
     def sample(self) -> None:
         grader_kb = 0
-        stack = [(self.pid, None)]
+        # (pid, the kernel it belongs to, its depth below a kernel zygote or None)
+        stack: list[tuple[int, int | None, int | None]] = [(self.pid, None, None)]
         kernel_kb: dict[int, int] = {}
         while stack:
-            pid, kernel = stack.pop()
+            pid, kernel, below_zygote = stack.pop()
             argv = _cmdline(pid)
-            is_kernel = any("ipykernel_launcher" in part for part in argv[:6])
-            wrapper = bool(argv) and Path(argv[0]).name in ("bwrap", "prlimit", "env", "unshare")
+            if below_zygote is None and any("zygote_server" in part for part in argv[:4]):
+                below_zygote = 0  # a worker's zygote: its imports are kernels' start-up CPU
+            # A zygote forks a waiting parent, which forks the kernel (grader/runners/zygote*).
+            is_kernel = below_zygote == 2 or any("ipykernel_launcher" in p for p in argv[:6])
+            wrapper = bool(argv) and (
+                Path(argv[0]).name in ("bwrap", "prlimit", "env", "unshare", "sleep")
+                or any("zygote_launch" in part for part in argv[:5])
+            )
             if kernel is None and is_kernel:
                 kernel = pid
                 kernel_kb[pid] = _status_kb(pid, "VmHWM")
             elif kernel is not None:
                 kernel_kb[kernel] += _status_kb(pid, "VmRSS")
-            elif not wrapper:
+            elif not wrapper and below_zygote is None:
                 own = _pss_kb(pid)
                 grader_kb += own
                 self.grader_largest_mb = max(self.grader_largest_mb, own / 1024)
-            kind = "kernel" if kernel is not None else "sandbox" if wrapper else "grader"
+            if kernel is not None or below_zygote is not None:
+                kind = "kernel"
+            else:
+                kind = "sandbox" if wrapper else "grader"
             # A process that has exited but is not yet reaped has no command line: keep
             # the kind it had while it ran.
             kind = self._cpu[pid][0] if pid in self._cpu and not argv else kind
             self._cpu[pid] = (kind, _cpu_seconds(pid))
-            stack += [(child, kernel) for child in _children(pid)]
+            deeper = None if below_zygote is None or is_kernel else below_zygote + 1
+            stack += [(child, kernel, deeper) for child in _children(pid)]
         self.grader_peak_mb = max(self.grader_peak_mb, grader_kb / 1024)
         for pid, kb in kernel_kb.items():
             self.kernels[pid] = max(self.kernels.get(pid, 0.0), kb / 1024)
