@@ -216,13 +216,19 @@ def test_a_workers_kernel_is_forked_from_its_zygote_which_ends_with_the_pool():
 
 @needs_bwrap
 def test_a_zygote_killed_mid_batch_is_replaced_and_grading_goes_on():
+    """A zygote that dies mid-grading (out of memory, say) takes no student's running
+    kernel with it, and the next kernel comes from a new zygote."""
     pool, runner = forking_runner()
     try:
         with live_notebook(["x = 1"], runner=runner) as (nb, _run):
-            assert nb.get("x") == 1
-        (first,) = pool.zygotes
-        first.process.kill()
-        first.process.wait()
+            (first,) = pool.zygotes
+            first.process.kill()
+            first.process.wait()
+            time.sleep(0.5)  # the launcher has seen the zygote's socket close
+            try:
+                assert nb.get("x") == 1
+            except pytest.skip.Exception:  # how the bridge reports a kernel that stopped
+                pytest.fail("the running kernel died with its zygote")
         with live_notebook(["x = 2"], runner=runner) as (nb, _run):
             assert nb.get("x") == 2
         (second,) = pool.zygotes

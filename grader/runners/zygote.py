@@ -75,6 +75,7 @@ class Zygote:
         request = {
             "zygote": str(self.socket_path),
             "zygote_pid": self.process.pid,
+            "parent_pid": os.getpid(),  # the worker: the launcher dies with it
             "connection_file": "{connection_file}",  # jupyter_client fills it in
             "cwd": str(cwd),
             "env": env,

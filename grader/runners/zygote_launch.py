@@ -10,16 +10,22 @@ this process sends the zygote (:mod:`grader.runners.zygote_server`) the sandbox'
 namespaces and root, its own output, and the kernel cgroup's ``cgroup.procs`` files,
 as descriptors over the zygote's socket, with the request as JSON.
 
-When the zygote closes the connection (the kernel has ended) this process ends the
-sandbox and exits. When this process is killed, bubblewrap (``--die-with-parent``)
-ends the sandbox, and with its PID namespace the kernel. Standard library only: it
-starts with ``-I -S``, in a few milliseconds.
+The zygote answers with the pid of the child that enters the sandbox and waits for the
+kernel; this process ends the sandbox and exits when that child has ended (a
+``pidfd``), so a zygote that dies (out of memory, say) leaves running kernels running.
+When this process is killed, or the worker that started it dies (``PR_SET_PDEATHSIG``,
+as bubblewrap's ``--die-with-parent`` was for a kernel started in it), bubblewrap ends
+the sandbox, and with its PID namespace the kernel. Standard library only: it starts
+with ``-I -S``, in a few milliseconds.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import selectors
+import signal
 import socket
 import subprocess
 import sys
@@ -28,6 +34,7 @@ import time
 NAMESPACES = ("user", "mnt", "net", "ipc", "uts", "pid")
 PLACEHOLDER = ["sh", "-c", "echo ready; exec sleep infinity"]
 CONNECT_WAIT_S = 30.0
+_PR_SET_PDEATHSIG = 1
 
 
 def _child_pid(info_fd: int) -> int:
@@ -56,7 +63,36 @@ def _connect(path: str, zygote_pid: int) -> socket.socket:
             time.sleep(0.01)
 
 
+def _wait_for_kernel(conn: socket.socket) -> None:
+    """Until the zygote's child for this kernel has ended (its pid, then ``exited``)."""
+    received = b""
+    while b"\n" not in received:
+        chunk = conn.recv(64)
+        if not chunk:
+            return  # the zygote died before it forked: no kernel to wait for
+        received += chunk
+    line, _, received = received.partition(b"\n")
+    try:
+        child = os.pidfd_open(int(line))
+    except ProcessLookupError:
+        return
+    with selectors.DefaultSelector() as selector:
+        selector.register(child, selectors.EVENT_READ)
+        selector.register(conn, selectors.EVENT_READ)
+        while b"exited" not in received:
+            for key, _ in selector.select():
+                if key.fileobj == child:
+                    return
+                chunk = conn.recv(64)
+                received += chunk
+                if not chunk:  # the zygote died; its child and the kernel live on
+                    selector.unregister(conn)
+
+
 def main(request: dict, bwrap_argv: list[str]) -> int:
+    ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if request.get("parent_pid") not in (None, os.getppid()):
+        return 1  # the worker died while this process started
     read_info, write_info = os.pipe()
     argv = [bwrap_argv[0], "--info-fd", str(write_info), *bwrap_argv[1:], *PLACEHOLDER]
     # The placeholder's environment is readable from inside: the kernel's, not ours.
@@ -76,8 +112,7 @@ def main(request: dict, bwrap_argv: list[str]) -> int:
             socket.send_fds(conn, [json.dumps(request).encode()], fds)
             for fd in fds[2:]:
                 os.close(fd)
-            while conn.recv(4096):
-                pass
+            _wait_for_kernel(conn)
         return 0
     finally:
         sandbox.kill()

@@ -20,8 +20,9 @@ that sandbox's namespaces and root as file descriptors. The forked child then
 4. takes the kernel's environment and output descriptors, and forks the kernel itself,
    the first process born inside the sandbox's PID namespace, so it dies with the sandbox.
 
-The child then waits for the kernel and exits with its status; the zygote closes the
-launcher's connection when that child ends, and kills it when the launcher goes away.
+The child then waits for the kernel and exits with its status. The zygote tells the
+launcher the child's pid, then ``exited`` when it has reaped it, and kills the child
+when the launcher goes away.
 Only the standard library is imported before the modules named on the command line.
 """
 
@@ -169,6 +170,7 @@ def serve(sock_path: str, modules: list[str]) -> None:
                     os._exit(70)
                 for fd in fds:
                     os.close(fd)
+                _send(conn, f"{pid}\n")
                 children[pid] = conn
                 selector.register(conn, selectors.EVENT_READ, pid)
             else:
@@ -188,7 +190,15 @@ def _reap(children: dict[int, socket.socket], selector: selectors.BaseSelector) 
         if conn is not None:
             if _registered(selector, conn):
                 selector.unregister(conn)
+            _send(conn, "exited\n")
             conn.close()
+
+
+def _send(conn: socket.socket, text: str) -> None:
+    try:
+        conn.sendall(text.encode())
+    except OSError:
+        pass  # the launcher is gone: nothing waits for the answer
 
 
 def _registered(selector: selectors.BaseSelector, conn: socket.socket) -> bool:
