@@ -137,14 +137,18 @@ def test_each_workers_first_grading_takes_a_kernel_started_as_it_joined(tmp_path
     finally:
         dispatcher.close()
     assert sorted(r.score.points for _, r in outcome.graded) == [9.0, 9.0]
-    assert sorted(pools.values()) == [(1, 0), (1, 0)], "(kernels used warm, thrown away)"
+    # Dask may hand both submissions to one worker (the other still starting its
+    # kernel); whichever worker graded, its first grading found its kernel waiting.
+    firsts = [first for first, _ in pools.values()]
+    assert True in firsts and False not in firsts, f"(first warm, thrown away): {pools}"
+    assert all(discarded == 0 for _, discarded in pools.values()), pools
 
 
-def _pool_counts() -> tuple[int, int]:
+def _pool_counts() -> tuple[bool | None, int]:
     from grader.batch.worker import worker_pool
 
     pool = worker_pool()
-    return (pool.used, pool.discarded) if pool is not None else (-1, -1)
+    return (pool.first_was_warm, pool.discarded) if pool is not None else (False, -1)
 
 
 def _owned_by_workers(folder: Path) -> bool:

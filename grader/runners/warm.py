@@ -106,6 +106,9 @@ class KernelPool:
         #: Kernels handed out warm, and ones thrown away unused (wrong kind, died, too slow).
         self.used = 0
         self.discarded = 0
+        #: Whether this pool's first session found a kernel of its kind waiting (None: no
+        #: session yet).
+        self.first_was_warm: bool | None = None
         #: False once the owner knows no session follows (the last notebook of a list).
         self.expect_more = True
         #: Each kind's zygote (None: starting one failed, so that kind starts cold).
@@ -138,6 +141,8 @@ class KernelPool:
     def take(self, key: str) -> WarmKernel | None:
         """The waiting kernel if it is of kind ``key``, alive and done importing."""
         warm, self._waiting = self._waiting, None
+        if self.first_was_warm is None:
+            self.first_was_warm = warm is not None and warm.key == key
         if warm is None:
             return None
         usable = warm.key == key and kernels.call(warm.box.manager, "is_alive")
