@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -114,9 +115,9 @@ def test_a_scheduler_with_two_worker_processes_gives_the_same_scores(tmp_path):
     assert len(rows(tmp_path / "local")) == 6
 
 
-def test_each_workers_first_grading_takes_a_kernel_started_as_it_joined(tmp_path):
-    """Two submissions, two workers: each grading ran in a kernel the worker started
-    while the batch began (the kind ``grade`` asks for matches what ``warm_up`` made)."""
+def grade_in_process(tmp_path: Path, count: int, workers: int) -> tuple[Any, Any, list[dict]]:
+    """A batch of ``count`` toy submissions on a local cluster of ``workers``, run from
+    this process: the plan, the outcome and each worker's kernel pool afterwards."""
     from grader.batch.dispatch import Dispatcher
     from grader.batch.gradebook import Gradebook
     from grader.batch.run import plan, run_batch
@@ -124,31 +125,65 @@ def test_each_workers_first_grading_takes_a_kernel_started_as_it_joined(tmp_path
     from grader.course import find_course
 
     subs = tmp_path / "subs"
-    make_class(subs, 2, pause_s=0)
+    make_class(subs, count, pause_s=0)
     assignment = find_course(TOY).assignment("toy")
-    dispatcher = Dispatcher(2)
+    dispatcher = Dispatcher(workers)
     try:
         with Gradebook(tmp_path / "gradebook.sqlite") as gradebook:
             todo = plan(
                 assignment, subs, gradebook, tmp_path / "work", DEFAULT_PATTERN, None, False
             )
             outcome = run_batch(assignment, todo, gradebook, tmp_path / "out", dispatcher)
-        pools = dispatcher.on_each_worker(_pool_counts)
+        pools = list(dispatcher.on_each_worker(_pool_state).values())
     finally:
         dispatcher.close()
-    assert sorted(r.score.points for _, r in outcome.graded) == [9.0, 9.0]
-    # Dask may hand both submissions to one worker (the other still starting its
-    # kernel); whichever worker graded, its first grading found its kernel waiting.
-    firsts = [first for first, _ in pools.values()]
-    assert True in firsts and False not in firsts, f"(first warm, thrown away): {pools}"
-    assert all(discarded == 0 for _, discarded in pools.values()), pools
+    return todo, outcome, pools
 
 
-def _pool_counts() -> tuple[bool | None, int]:
+def _pool_state() -> dict[str, object]:
     from grader.batch.worker import worker_pool
 
     pool = worker_pool()
-    return (pool.first_was_warm, pool.discarded) if pool is not None else (False, -1)
+    return {
+        "first_warm": pool.first_was_warm,
+        "used": pool.used,
+        "discarded": pool.discarded,
+        "waiting": pool.waiting,
+    }
+
+
+def test_each_workers_first_grading_takes_a_kernel_started_as_it_joined(tmp_path):
+    """Two submissions, two workers: each grading ran in a kernel the worker started
+    while the batch began (the kind ``grade`` asks for matches what ``warm_up`` made),
+    even where the grading reached the worker before the task that starts that kernel."""
+    _, outcome, pools = grade_in_process(tmp_path, 2, workers=2)
+    assert sorted(r.score.points for _, r in outcome.graded) == [9.0, 9.0]
+    assert [p["first_warm"] for p in pools] == [True, True], pools
+    assert all(p["discarded"] == 0 for p in pools), pools
+
+
+def test_a_worker_grades_in_the_batchs_order_and_warms_no_kernel_after_its_last(tmp_path):
+    """Dask runs tasks submitted within 100 ms in an order of its own; the batch's order
+    is what tells each worker which grading is its last (no kernel started after it)."""
+    todo, outcome, (pool,) = grade_in_process(tmp_path, 6, workers=1)
+    assert [s for s, _ in outcome.graded] == [s.student for s in todo.to_grade]
+    assert pool == {"first_warm": True, "used": 6, "discarded": 0, "waiting": False}
+
+
+def test_the_next_submission_goes_to_the_worker_that_is_free(tmp_path):
+    """The first submission holds one worker for 20 s; the other grades every other
+    submission meanwhile, in the batch's order. Shared out up front, the slow worker
+    would have been handed some of them too, and the fast one would sit idle."""
+    subs = tmp_path / "subs"
+    make_class(subs, 6, pause_s=0)
+    slow = nbformat.read(subs / "s00.ipynb", as_version=4)
+    slow.cells.append(nbformat.v4.new_code_cell("import time\ntime.sleep(20)"))
+    nbformat.write(slow, subs / "s00.ipynb")
+    out = tmp_path / "out"
+    text = batch(subs, out, "--workers", "2").communicate(timeout=300)[0].decode()
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        order = [s for (s,) in db.execute("SELECT student FROM attempts ORDER BY id")]
+    assert order == ["s01", "s02", "s03", "s04", "s05", "s00"], text
 
 
 def _owned_by_workers(folder: Path) -> bool:

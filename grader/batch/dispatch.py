@@ -47,13 +47,8 @@ QUIET_DASK = {
     "distributed.worker.memory.monitor-interval": "1s",
     "distributed.worker.profile.enabled": False,
 }
-#: One grading at a time per worker thread. Dask's default (1.1) hands a one-thread
-#: worker two tasks at once, so near a batch's end one worker can hold a submission in
-#: its queue while another sits idle; grading tasks are seconds long, so the scheduler's
-#: round trip to hand out the next one costs nothing by comparison.
-ONE_TASK_PER_THREAD = {"distributed.scheduler.worker-saturation": 1.0}
 #: Every Dask setting a batch uses, for a local cluster and for processes started by hand.
-GRADING_DASK = {**QUIET_DASK, **ONE_TASK_PER_THREAD}
+GRADING_DASK = QUIET_DASK
 
 
 def grading_dask_environment() -> dict[str, str]:
@@ -94,8 +89,8 @@ class Task:
 def last_without_next_kernel(tasks: list[Task], workers: int) -> list[Task]:
     """``tasks`` with the last ``workers`` of them marked ``warm_next=False``.
 
-    The scheduler starts tasks in the order they were submitted, one per worker thread
-    (:data:`ONE_TASK_PER_THREAD`), so each of the last ones is some worker's last.
+    :meth:`Dispatcher.run` hands them out in the list's order, one per free slot, so each
+    of the last ``workers`` is some slot's last.
     """
     first_last = len(tasks) - workers
     return [
@@ -104,8 +99,13 @@ def last_without_next_kernel(tasks: list[Task], workers: int) -> list[Task]:
     ]
 
 
-def grade_task(task: Task, bundle: bytes, expected: dict[str, str]) -> dict[str, Any]:
+def grade_task(
+    task: Task, bundle: bytes, expected: dict[str, str], after: None = None
+) -> dict[str, Any]:
     """Grade one submission in this worker; return the results document and the figures.
+
+    ``after`` is the result of the worker's :func:`start_first_kernel` for its first
+    grading: a dependency only, so that Dask runs this grading after it.
 
     The worker writes nothing the client needs: the client renders the reports and keeps
     the gradebook. Never raises for the submission's faults (the pipeline turns them into
@@ -269,19 +269,35 @@ class Dispatcher:
         futures = self.submit_to_each(addresses, func, *args)
         return dict(zip(addresses, self.client.gather(futures), strict=True))
 
-    def submit_to_each(self, addresses: list[str], func: Any, *args: Any) -> list[Any]:
-        """``func(*args)`` as a task on each of the workers at ``addresses``: the futures."""
+    def submit_to_each(
+        self, addresses: list[str], func: Any, *args: Any, loose: bool = False
+    ) -> list[Any]:
+        """``func(*args)`` as a task on each of the workers at ``addresses``: the futures
+        (``loose``: on another worker where that one is gone)."""
         return [
             self.client.submit(
                 func,
                 *args,
                 key=f"{func.__name__}-{os.urandom(4).hex()}",
                 workers=[address],
-                allow_other_workers=False,
+                allow_other_workers=loose,
                 pure=False,
             )
             for address in addresses
         ]
+
+    def slots(self, workers: list[str], resources: dict[str, int] | None) -> list[str]:
+        """One address per grading ``workers`` run at once: per thread, or per GPU."""
+        info = self.client.scheduler_info().get("workers", {})
+        slots = []
+        for address in workers:
+            found = info.get(address, {})
+            if resources:
+                count = int(found.get("resources", {}).get("GPU", 0))
+            else:
+                count = int(found.get("nthreads", 1))
+            slots += [address] * count
+        return slots or workers
 
     def usable_workers(self, expected: dict[str, str]) -> list[str]:
         """Workers whose environment matches the client's; each other one is refused in
@@ -321,32 +337,60 @@ class Dispatcher:
         shared = self.client.scatter(bundle.data, hash=False)
         # Submitted first, so each worker runs it before its first grading; not where some
         # worker would get no submission (its kernel would only take a core from others).
+        # Each worker's first grading depends on it: the two reach the scheduler as separate
+        # messages, not always in the order sent. Loose, so a worker lost meanwhile holds
+        # up no grading.
         first_kernels = (
-            self.submit_to_each(workers, start_first_kernel, tasks[0], shared)
+            dict(
+                zip(
+                    workers,
+                    self.submit_to_each(workers, start_first_kernel, tasks[0], shared, loose=True),
+                    strict=True,
+                )
+            )
             if resources is None and len(tasks) >= len(workers)
-            else []
+            else {}
         )
-        futures = {}
-        for task in last_without_next_kernel(tasks, len(workers)):
+        # One grading in flight per slot (a worker thread, or a GPU), the next one sent to
+        # the slot's worker as one ends: the gradings run in the list's order, each on the
+        # first worker free. Submitted all at once, Dask shares them out up front and runs
+        # each worker's share in an order of its own (within 100 ms, submissions tie), and
+        # one whose share ran short sits idle while another still has several.
+        slots = self.slots(workers, resources)
+        waiting = iter(last_without_next_kernel(tasks, len(slots)))
+        futures: dict[Any, tuple[Task, str]] = {}
+        running = as_completed()
+
+        def send_next(address: str) -> None:
+            task = next(waiting, None)
+            if task is None:
+                return
             future = self.client.submit(
                 grade_task,
                 task,
                 shared,
                 expected,
+                first_kernels.pop(address, None),
                 key=f"grade-{task.student}-{os.urandom(4).hex()}",
                 resources=resources,
-                workers=workers,
+                # Another worker where this one is gone (the retry of a lost task too).
+                workers=[address],
+                allow_other_workers=True,
                 pure=False,
                 retries=RETRIES,
             )
-            futures[future] = task
-        for future in as_completed(futures):
-            task = futures[future]
+            futures[future] = (task, address)
+            running.add(future)
+
+        for address in slots:
+            send_next(address)
+        for future in running:
+            task, address = futures.pop(future)
+            send_next(address)
             try:
                 yield task, future.result(), ""
             except Exception as exc:  # noqa: BLE001 - the grader failed, not the student
                 yield task, None, f"{type(exc).__name__}: {exc}"[:500]
-        del first_kernels  # held until here: Dask forgets a task nobody holds a future of
 
     def close(self) -> None:
         if self.cluster is None:

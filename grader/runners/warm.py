@@ -170,6 +170,11 @@ class KernelPool:
             log.warning("could not start a kernel ahead of time: %s", exc)
 
     @property
+    def waiting(self) -> bool:
+        """Whether a kernel is waiting for a next session."""
+        return self._waiting is not None
+
+    @property
     def zygotes(self) -> list[Zygote]:
         """The zygotes this pool keeps running."""
         return [z for z in self._zygotes.values() if z is not None]
