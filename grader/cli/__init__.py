@@ -13,6 +13,7 @@ that is never scored as the student's zero.
 
 from __future__ import annotations
 
+import gc
 import sys
 
 import click
@@ -47,6 +48,11 @@ def run() -> None:
     except GraderError as exc:
         console.print(f"[red]error:[/] {exc}", soft_wrap=True)
         sys.exit(exc.exit_code)
+    finally:
+        # The command's work is done and its files closed: the collector's passes over
+        # every object at interpreter exit (Dask, rich, pydantic, matplotlib) took 0.3 s
+        # of each batch's end. atexit still runs (logging flushes its files there).
+        gc.freeze()
 
 
 for _module in (grading, scaffold, course, batch, export, check, mark, doctor, serve):
