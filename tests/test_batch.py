@@ -132,7 +132,8 @@ def test_gradebook_keeps_attempts_and_picks_latest_or_best(tmp_path):
 
 
 def test_only_the_last_task_of_each_worker_skips_starting_a_next_kernel():
-    from grader.batch.dispatch import Task, last_without_next_kernel
+    from grader.batch.dispatch import last_without_next_kernel
+    from grader.batch.tasks import Task
 
     tasks = [Task(f"s{i}", "n.ipynb", b"{}", "toy", "hash") for i in range(5)]
     marked = last_without_next_kernel(tasks, workers=2)

@@ -201,7 +201,7 @@ def _owned_by_workers(folder: Path) -> bool:
 def test_quiet_housekeeping_reaches_processes_started_by_hand():
     """The variables docs/batch.md exports give a fresh ``dask worker`` the same settings
     as the local cluster's, so a misspelt name (Dask would ignore it) fails here."""
-    from grader.batch.dispatch import GRADING_DASK, grading_dask_environment
+    from grader.batch.dispatch import QUIET_DASK, grading_dask_environment
 
     env = {**os.environ, **grading_dask_environment()}
     code = (
@@ -209,7 +209,7 @@ def test_quiet_housekeeping_reaches_processes_started_by_hand():
         "print(json.dumps({k: dask.config.get(k) for k in json.loads(sys.argv[1])}))"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code, json.dumps(list(GRADING_DASK))],
+        [sys.executable, "-c", code, json.dumps(list(QUIET_DASK))],
         env=env,
         capture_output=True,
         text=True,
@@ -217,14 +217,14 @@ def test_quiet_housekeeping_reaches_processes_started_by_hand():
     ).stdout
     seen = json.loads(out)
     defaults = subprocess.run(
-        [sys.executable, "-c", code, json.dumps(list(GRADING_DASK))],
+        [sys.executable, "-c", code, json.dumps(list(QUIET_DASK))],
         capture_output=True,
         text=True,
         check=True,
         env={k: v for k, v in os.environ.items() if not k.startswith("DASK_")},
     ).stdout
     assert json.loads(defaults) != seen, "the settings must differ from Dask's defaults"
-    assert {k: str(v) for k, v in seen.items()} == {k: str(v) for k, v in GRADING_DASK.items()}
+    assert {k: str(v) for k, v in seen.items()} == {k: str(v) for k, v in QUIET_DASK.items()}
     for variable in grading_dask_environment():
         assert variable in (TOY.parents[2] / "docs" / "batch.md").read_text(), (
             f"docs/batch.md lacks {variable}"

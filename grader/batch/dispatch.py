@@ -1,9 +1,9 @@
 """Where grading runs: a Dask cluster, local on loopback by default, or an existing one.
 
-The same code path serves both: ``Dispatcher`` submits one task per submission and
-yields results as they finish. A task grades one notebook in the worker process (which
-starts the sandboxed kernel there), writes its reports next to the batch's outputs and
-returns the results document as JSON text, validated again when it arrives.
+The same code path serves both: ``Dispatcher`` hands out one task per submission
+(:mod:`grader.batch.tasks`) and yields results as they finish. A task grades one notebook
+in the worker process (which starts the sandboxed kernel there) and returns the results
+document as JSON text and the figures; this process writes every report.
 
 Work that needs a GPU asks for the Dask resource ``GPU=1`` when some worker offers it
 (``dask worker ADDRESS --resources GPU=1``); otherwise it is graded on any worker and its
@@ -13,15 +13,19 @@ GPU criteria wait as "needs a GPU", as in a single ``grader grade``.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from grader.batch.bundle import Bundle
+from grader.batch.tasks import (
+    Task,
+    environment,
+    environment_mismatch,
+    grade_task,
+    start_first_kernel,
+)
 from grader.errors import MachineError
 
 log = logging.getLogger(__name__)
@@ -47,43 +51,15 @@ QUIET_DASK = {
     "distributed.worker.memory.monitor-interval": "1s",
     "distributed.worker.profile.enabled": False,
 }
-#: Every Dask setting a batch uses, for a local cluster and for processes started by hand.
-GRADING_DASK = QUIET_DASK
 
 
 def grading_dask_environment() -> dict[str, str]:
-    """:data:`GRADING_DASK` as the ``DASK_*`` variables a ``dask scheduler`` or ``dask
+    """:data:`QUIET_DASK` as the ``DASK_*`` variables a ``dask scheduler`` or ``dask
     worker`` started by hand reads (docs/batch.md shows them for a cluster of machines)."""
     return {
         "DASK_" + key.upper().replace(".", "__").replace("-", "_"): str(value)
-        for key, value in GRADING_DASK.items()
+        for key, value in QUIET_DASK.items()
     }
-
-
-@dataclass(frozen=True)
-class Task:
-    """What a worker needs to grade one submission; nothing in it is a path on the client.
-
-    The notebook travels as bytes; the assignment's grading files travel separately, once
-    per worker, as the bundle named by ``bundle`` (:mod:`grader.batch.bundle`).
-    """
-
-    student: str
-    notebook_name: str
-    notebook: bytes
-    assignment: str
-    bundle: str  # the grading bundle's content hash
-    sandbox: str = "auto"
-    #: "local" or "docker"; the Docker runner labels its containers with ``batch``.
-    runner: str = "local"
-    batch: str = ""
-    #: What unpacking the student's archive left out, for the report.
-    notes: tuple[str, ...] = ()
-    #: Whether the worker should start a kernel for its next submission during this one's
-    #: tests. Not for the batch's last submissions, after which no worker has a next one:
-    #: that kernel and its framework imports (TensorFlow: 3-5 CPU s) would only compete
-    #: with the submissions still running.
-    warm_next: bool = True
 
 
 def last_without_next_kernel(tasks: list[Task], workers: int) -> list[Task]:
@@ -97,114 +73,6 @@ def last_without_next_kernel(tasks: list[Task], workers: int) -> list[Task]:
         dataclasses.replace(task, warm_next=False) if index >= first_last else task
         for index, task in enumerate(tasks)
     ]
-
-
-def grade_task(
-    task: Task, bundle: bytes, expected: dict[str, str], after: None = None
-) -> dict[str, Any]:
-    """Grade one submission in this worker; return the results document and the figures.
-
-    ``after`` is the result of the worker's :func:`start_first_kernel` for its first
-    grading: a dependency only, so that Dask runs this grading after it.
-
-    The worker writes nothing the client needs: the client renders the reports and keeps
-    the gradebook. Never raises for the submission's faults (the pipeline turns them into
-    a result); an exception here is the grader's own failure, and the batch retries it.
-    ``expected`` is the client's environment: a worker that differs refuses the task.
-    """
-    import shutil
-    import tempfile
-
-    from grader.pipeline import grade
-
-    mismatch = environment_mismatch(expected)
-    if mismatch:
-        raise WorkerMismatch(mismatch)
-    assignment, runner = _grading_setup(task, bundle)
-    folder = Path(tempfile.mkdtemp(prefix="dlgrader-task-"))
-    try:
-        notebook = folder / Path(task.notebook_name).name
-        notebook.write_bytes(task.notebook)
-        run = grade(assignment, notebook, runner=runner, notes=task.notes)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    figures = [
-        {"cell": f.cell, "png": f.png, "width": f.width, "height": f.height} for f in run.figures
-    ]
-    return {"results": run.result.model_dump_json(), "figures": figures}
-
-
-def start_first_kernel(task: Task, bundle: bytes) -> None:
-    """Start, in this worker's pool, the kernel its first grading of ``task``'s kind
-    will take, as it starts one for each next grading during a grading's tests.
-
-    Sent to every usable worker as a batch begins, ahead of the gradings, so the kernel
-    boots and imports while the batch is still handing out its first submissions.
-    """
-    from grader.pipeline import warm_up
-
-    try:
-        assignment, runner = _grading_setup(task, bundle, expect_more=True)
-        warm_up(assignment, runner)
-    except Exception as exc:  # noqa: BLE001 - the first grading then starts its own kernel
-        log.warning("could not start a first kernel ahead of time: %s", exc)
-
-
-def _grading_setup(task: Task, bundle: bytes, expect_more: bool | None = None) -> tuple[Any, Any]:
-    """The assignment ``task`` is for, unpacked from ``bundle``, and a runner that uses
-    this worker's kernel pool; ``expect_more`` (default: the task's ``warm_next``) says
-    whether a kernel started for a next grading will be used."""
-    from grader.batch.bundle import materialise
-    from grader.batch.worker import worker_pool
-    from grader.course import find_course
-    from grader.runners.choice import build_runner
-
-    assignment = find_course(materialise(task.bundle, bundle)).assignment(task.assignment)
-    pool = worker_pool()
-    if pool is not None:
-        pool.expect_more = task.warm_next if expect_more is None else expect_more
-    runner = build_runner(
-        task.runner,  # type: ignore[arg-type]
-        task.sandbox,
-        assignment.course.config.docker,
-        batch=task.batch or None,
-        pool=pool,
-        warm_imports=assignment.config.imports_to_warm(),
-    )
-    return assignment, runner
-
-
-class WorkerMismatch(RuntimeError):
-    """This worker's dlgrader, kernel-side code or frameworks differ from the client's."""
-
-
-@functools.cache
-def environment() -> dict[str, str]:
-    """What must match between the client and a worker for the same verdicts (read once
-    per process: a worker's installation does not change under it)."""
-    import importlib.metadata
-
-    from grader import __version__
-    from grader.runners.docker_image import kernel_digest
-
-    found = {"dlgrader": __version__, "kernel-side code": kernel_digest()}
-    for package in ("numpy", "torch", "tensorflow-cpu", "tensorflow", "scikit-learn"):
-        try:
-            found[package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            found[package] = "absent"
-    return found
-
-
-def environment_mismatch(expected: dict[str, str]) -> str:
-    """One line naming what differs from ``expected`` here, or "" when nothing does."""
-    here = environment()
-    differ = [
-        f"{key} {here.get(key, 'absent')} (the client has {value})"
-        for key, value in expected.items()
-        if here.get(key, "absent") != value
-    ]
-    return "; ".join(differ)
 
 
 def default_workers() -> int:
@@ -222,7 +90,7 @@ class Dispatcher:
         import dask
         from dask.distributed import Client, LocalCluster
 
-        dask.config.set(GRADING_DASK)
+        dask.config.set(QUIET_DASK)
 
         self.cluster = None
         #: One line per worker refused for a different environment.
@@ -267,15 +135,15 @@ class Dispatcher:
         """``func(*args)`` as a task on every worker (its task thread): address -> result."""
         addresses = sorted(self.client.scheduler_info().get("workers", {}))
         futures = self.submit_to_each(addresses, func, *args)
-        return dict(zip(addresses, self.client.gather(futures), strict=True))
+        return dict(zip(futures, self.client.gather(list(futures.values())), strict=True))
 
     def submit_to_each(
         self, addresses: list[str], func: Any, *args: Any, loose: bool = False
-    ) -> list[Any]:
-        """``func(*args)`` as a task on each of the workers at ``addresses``: the futures
-        (``loose``: on another worker where that one is gone)."""
-        return [
-            self.client.submit(
+    ) -> dict[str, Any]:
+        """``func(*args)`` as a task on each of the workers at ``addresses``: address ->
+        future (``loose``: on another worker where that one is gone)."""
+        return {
+            address: self.client.submit(
                 func,
                 *args,
                 key=f"{func.__name__}-{os.urandom(4).hex()}",
@@ -284,7 +152,7 @@ class Dispatcher:
                 pure=False,
             )
             for address in addresses
-        ]
+        }
 
     def slots(self, workers: list[str], resources: dict[str, int] | None) -> list[str]:
         """One address per grading ``workers`` run at once: per thread, or per GPU."""
@@ -341,13 +209,7 @@ class Dispatcher:
         # messages, not always in the order sent. Loose, so a worker lost meanwhile holds
         # up no grading.
         first_kernels = (
-            dict(
-                zip(
-                    workers,
-                    self.submit_to_each(workers, start_first_kernel, tasks[0], shared, loose=True),
-                    strict=True,
-                )
-            )
+            self.submit_to_each(workers, start_first_kernel, tasks[0], shared, loose=True)
             if resources is None and len(tasks) >= len(workers)
             else {}
         )

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.batch.bundle import make_bundle
-from grader.batch.dispatch import Dispatcher, Task
+from grader.batch.dispatch import Dispatcher
 from grader.batch.gradebook import Gradebook
 from grader.batch.submissions import Roster, StudentSubmission, discover
+from grader.batch.tasks import Task
 from grader.course import Assignment
 from grader.execute import CapturedFigure
 from grader.pipeline import GradingRun, grade, write_outputs
