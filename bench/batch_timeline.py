@@ -55,6 +55,8 @@ def main() -> None:
         right, _ = check_scores(results_of(out), args.count)
         line = {
             "wall_s": round(run.wall_s, 2),
+            "planned_s": round(run.marks.get("planned", -1), 2),
+            "cluster_s": round(run.marks.get("cluster_ready", -1), 2),
             "start_s": round(graded[0][0], 2),
             "tail_s": round(ends[-1] - ends[-args.workers], 2),
             "end_s": round(run.wall_s - ends[-1], 2),

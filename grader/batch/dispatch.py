@@ -106,6 +106,10 @@ class Dispatcher:
                     f"start some with `dask worker {address} --nthreads 1`"
                 ) from None
         else:
+            from grader.batch import local_workers
+
+            dask.config.set(local_workers.dask_settings())
+            local_workers.start_server()  # running already when the command started it
             self.cluster = LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,
@@ -119,7 +123,10 @@ class Dispatcher:
             self.client = Client(self.cluster)
         from grader.batch.worker import WarmKernels
 
-        self.client.register_plugin(WarmKernels())
+        # Local workers are forked from a server started with the command: they get the
+        # environment as it is now (the command's log file), as spawned ones did.
+        environ = dict(os.environ) if self.cluster is not None else None
+        self.client.register_plugin(WarmKernels(environ))
 
     @property
     def description(self) -> str:

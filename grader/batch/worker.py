@@ -7,6 +7,7 @@ commands that never start a cluster do not import Dask.
 from __future__ import annotations
 
 import gc
+import os
 from typing import Any
 
 from distributed.core import Status
@@ -25,7 +26,15 @@ class WarmKernels(WorkerPlugin):
 
     name = "dlgrader-warm-kernels"
 
+    def __init__(self, environ: dict[str, str] | None = None) -> None:
+        #: The client's environment, for a worker of its local cluster: forked from a
+        #: server that started with the command, it lacks what the command set since.
+        self.environ = environ
+
     def setup(self, worker: Any) -> None:
+        if self.environ is not None:
+            os.environ.clear()
+            os.environ.update(self.environ)
         import grader.pipeline  # noqa: F401 - imported now, not during the first grading
         from grader.logfile import adopt_in_worker
 

@@ -1,0 +1,117 @@
+"""A local cluster's workers come from a fork server started with the command.
+
+They must behave as spawned workers did: the environment the command has when its
+cluster starts (not the one the server started with), and nothing left running when the
+command is killed on its own.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from test_batch_cluster import batch, make_class, rows
+
+from grader.batch import local_workers
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize(
+    ("argv", "local"),
+    [
+        (["batch", "subs/", "-a", "lenet5"], True),
+        (["batch", "subs/", "-a", "lenet5", "--workers", "2"], True),
+        (["batch", "subs/", "-a", "lenet5", "--scheduler", "tcp://10.0.0.5:8786"], False),
+        (["batch", "subs/", "-a", "lenet5", "--scheduler=tcp://10.0.0.5:8786"], False),
+        (["batch", "--help"], False),
+        (["grade", "nb.ipynb", "-a", "lenet5"], False),
+        ([], False),
+    ],
+)
+def test_the_server_starts_early_only_for_a_local_batch(argv, local):
+    assert local_workers.wanted(argv) is local
+
+
+def _worker_view() -> dict[str, object]:
+    return {
+        "parent": os.getppid(),
+        "set_since": os.environ.get("DLGRADER_TEST_SET_SINCE"),
+        "removed_since": os.environ.get("DLGRADER_TEST_REMOVED_SINCE"),
+    }
+
+
+def test_workers_fork_from_the_server_with_the_commands_environment_of_now(monkeypatch):
+    """The server keeps the environment it started with; the workers must not: the
+    command sets its log file's path after the server started."""
+    from grader.batch.dispatch import Dispatcher
+
+    monkeypatch.setenv("DLGRADER_TEST_REMOVED_SINCE", "stale")
+    local_workers.start_server()
+    monkeypatch.setenv("DLGRADER_TEST_SET_SINCE", "now")
+    monkeypatch.delenv("DLGRADER_TEST_REMOVED_SINCE")
+    dispatcher = Dispatcher(2)
+    try:
+        views = list(dispatcher.on_each_worker(_worker_view).values())
+    finally:
+        dispatcher.close()
+    assert len(views) == 2
+    for view in views:
+        assert view["parent"] != os.getpid(), "spawned by this process, not forked"
+        assert view["set_since"] == "now"
+        assert view["removed_since"] is None
+
+
+def _descendants(pid: int) -> set[int]:
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier}
+        found |= frontier
+    return found
+
+
+def _command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()[:120].decode(errors="replace")
+    except OSError:
+        return "(gone)"
+
+
+def _alive(pids: set[int]) -> set[int]:
+    return {pid for pid in pids if Path(f"/proc/{pid}").exists()}
+
+
+def test_killing_the_command_alone_ends_its_server_workers_and_kernels(tmp_path):
+    """SIGKILL to the command's process only (the OOM killer's way), not its group."""
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    make_class(subs, 6, pause_s=3)
+    command = batch(subs, out, "--workers", "2", start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not rows(out) and time.monotonic() < deadline and command.poll() is None:
+            time.sleep(0.2)
+        assert rows(out), "the batch graded nothing in 120 s"
+        started = _descendants(command.pid)
+        assert len(started) >= 5, "server, two workers and their kernels"
+        os.kill(command.pid, signal.SIGKILL)
+        command.wait()
+        deadline = time.monotonic() + 20
+        while _alive(started) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        left = _alive(started)
+        assert not left, f"left running: {[_command_line(p) for p in left]}"
+    finally:
+        try:
+            os.killpg(command.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
