@@ -5,7 +5,8 @@
 Runs ``grader batch`` on ``count`` backprop submissions (bench/batch_scale.py's) and
 prints, per run, each grading's span on the batch's clock (its ``results.json`` is
 written as it arrives; the span is that moment less the grading's own ``total_s``),
-then the fixed costs: **start** (launch to the first grading), **tail** (the last
+then the fixed costs: **planned** and **cluster** (launch to the command's "to grade"
+and "grading on" lines), **start** (launch to the first grading), **tail** (the last
 grading running while some worker has nothing left), **end** (the last result to the
 process's exit) and **overhead** = wall minus the gradings' summed time divided by the
 workers, the part of the wall a perfectly shared batch would not have. Nothing is

@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import signal
 import time
-from pathlib import Path
 
+import psutil
 import pytest
 from test_batch_cluster import batch, make_class, rows
 
@@ -65,32 +65,6 @@ def test_workers_fork_from_the_server_with_the_commands_environment_of_now(monke
         assert view["removed_since"] is None
 
 
-def _descendants(pid: int) -> set[int]:
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(stat.parent.name)] = int(fields[1])
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier}
-        found |= frontier
-    return found
-
-
-def _command_line(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()[:120].decode(errors="replace")
-    except OSError:
-        return "(gone)"
-
-
-def _alive(pids: set[int]) -> set[int]:
-    return {pid for pid in pids if Path(f"/proc/{pid}").exists()}
-
-
 def test_killing_the_command_alone_ends_its_server_workers_and_kernels(tmp_path):
     """SIGKILL to the command's process only (the OOM killer's way), not its group."""
     subs, out = tmp_path / "subs", tmp_path / "out"
@@ -101,15 +75,12 @@ def test_killing_the_command_alone_ends_its_server_workers_and_kernels(tmp_path)
         while not rows(out) and time.monotonic() < deadline and command.poll() is None:
             time.sleep(0.2)
         assert rows(out), "the batch graded nothing in 120 s"
-        started = _descendants(command.pid)
+        started = psutil.Process(command.pid).children(recursive=True)
         assert len(started) >= 5, "server, two workers and their kernels"
         os.kill(command.pid, signal.SIGKILL)
         command.wait()
-        deadline = time.monotonic() + 20
-        while _alive(started) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        left = _alive(started)
-        assert not left, f"left running: {[_command_line(p) for p in left]}"
+        _, left = psutil.wait_procs(started, timeout=20)
+        assert not left, f"left running: {[p.cmdline()[:4] for p in left]}"
     finally:
         try:
             os.killpg(command.pid, signal.SIGKILL)
