@@ -37,6 +37,7 @@ from grader.results import (
 )
 from grader.runners.base import Enforcement, Runner
 from grader.runners.local import LocalRunner
+from grader.runners.zygote import Recipe
 from grader.scoring import score_criterion, total_score
 from grader.testing.failures import TestsDidNotRun, check_every_criterion_ran
 from grader.testing.plugin import run_tests
@@ -265,6 +266,15 @@ def warm_up(assignment: Assignment, runner: Runner) -> None:
     quota = runner.enforcement(limits).cpu_quota
     variables = kernel_variables(assignment, data_tier(assignment), quota)
     runner.warm_up(limits, variables, assignment.data_folder)
+
+
+def zygote_recipe(assignment: Assignment, runner: Runner) -> Recipe | None:
+    """What the zygote of ``runner``'s kernels for ``assignment`` is made of, as a batch
+    worker's pool would make it; None where its kernels are not forked from one."""
+    if not isinstance(runner, LocalRunner):
+        return None
+    quota = runner.enforcement(assignment.config.limits).cpu_quota
+    return runner.zygote_recipe(kernel_variables(assignment, data_tier(assignment), quota))
 
 
 def _bytes_of(notebook: Path) -> bytes:

@@ -8,6 +8,7 @@ command is killed on its own.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import time
 
@@ -16,6 +17,8 @@ import pytest
 from test_batch_cluster import batch, make_class, rows
 
 from grader.batch import local_workers
+from grader.runners.local import gpu_present
+from grader.runners.zygote import zygote_allowed
 
 pytestmark = pytest.mark.slow
 
@@ -65,6 +68,16 @@ def test_workers_fork_from_the_server_with_the_commands_environment_of_now(monke
         assert view["removed_since"] is None
 
 
+def _zygotes(processes: list[psutil.Process]) -> list[psutil.Process]:
+    """The zygotes among ``processes`` (not the kernels forked from them, which share
+    their command line)."""
+
+    def is_zygote(process: psutil.Process) -> bool:
+        return "grader.runners.zygote_server" in process.cmdline()
+
+    return [p for p in processes if is_zygote(p) and not is_zygote(p.parent())]
+
+
 def test_killing_the_command_alone_ends_its_server_workers_and_kernels(tmp_path):
     """SIGKILL to the command's process only (the OOM killer's way), not its group."""
     subs, out = tmp_path / "subs", tmp_path / "out"
@@ -77,6 +90,10 @@ def test_killing_the_command_alone_ends_its_server_workers_and_kernels(tmp_path)
         assert rows(out), "the batch graded nothing in 120 s"
         started = psutil.Process(command.pid).children(recursive=True)
         assert len(started) >= 5, "server, two workers and their kernels"
+        if zygote_allowed("bubblewrap", gpu_present(), ("numpy",)) and shutil.which("bwrap"):
+            zygotes = _zygotes(started)
+            assert [z.ppid() for z in zygotes] == [command.pid], "one, the command's"
+            assert zygotes[0].children(), "the workers' kernels are forked from it"
         os.kill(command.pid, signal.SIGKILL)
         command.wait()
         _, left = psutil.wait_procs(started, timeout=20)

@@ -215,6 +215,33 @@ def test_a_workers_kernel_is_forked_from_its_zygote_which_ends_with_the_pool():
 
 
 @needs_bwrap
+def test_kernels_fork_from_a_zygote_another_process_started_which_outlives_the_pool():
+    """A local batch's workers use the zygote the command started (found by its recipe's
+    key): none of their own, and closing a worker's pool leaves the command's running."""
+    import psutil
+
+    from grader import numerics
+    from grader.config import Numerics
+    from grader.runners.zygote import Zygote
+
+    pool, runner = forking_runner()
+    recipe = runner.zygote_recipe(numerics.kernel_variables(Numerics()))
+    owned = recipe.start()
+    try:
+        pool.adopt(recipe.key, Zygote.attach(owned.reference()))
+        with live_notebook(["x = 6 * 7"], runner=runner) as (nb, _run):
+            assert nb.get("x") == 42
+            assert len(psutil.Process(owned.pid).children(recursive=True)) == 2
+        assert [z.pid for z in pool.zygotes] == [owned.pid], "the pool started its own"
+        pool.close()
+        assert owned.alive() and owned.folder.exists()
+    finally:
+        pool.close()
+        owned.close()
+    assert not owned.alive() and not owned.folder.exists()
+
+
+@needs_bwrap
 def test_a_zygote_killed_mid_batch_is_replaced_and_grading_goes_on():
     """A zygote that dies mid-grading (out of memory, say) takes no student's running
     kernel with it, and the next kernel comes from a new zygote."""

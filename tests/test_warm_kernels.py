@@ -6,8 +6,11 @@ imports it, so finding it in ``sys.modules`` shows the waiting kernel's import h
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,7 +21,7 @@ from grader.execute import run_notebook
 from grader.runners.local import LocalRunner, gpu_present
 from grader.runners.warm import KernelPool
 from grader.runners.workdirs import OWNER_FILE, new_workdir, reap_orphans
-from grader.runners.zygote import zygote_allowed
+from grader.runners.zygote import Zygote, zygote_allowed
 from grader.testing.live import notebook_from_cells
 
 
@@ -203,3 +206,46 @@ def test_a_zygote_that_cannot_start_leaves_its_kind_cold_without_retrying():
 
     assert pool.zygote("kind", start) is None
     assert pool.zygote("kind", start) is None and len(tries) == 1
+
+
+class _SharedZygote(_EndedZygote):
+    """A zygote another process started: alive until told otherwise."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.running = True
+
+    def alive(self) -> bool:
+        return self.running
+
+
+def test_an_adopted_zygote_serves_its_recipe_until_it_ends_then_the_pool_starts_its_own():
+    pool = KernelPool()
+    shared, made = _SharedZygote(), []
+
+    def start():
+        made.append(_SharedZygote())
+        return made[-1]
+
+    pool.adopt("recipe", shared)
+    assert pool.zygote("recipe", start) is shared and not made
+    assert pool.zygote("other recipe", start) is made[0]
+    shared.running = False
+    assert pool.zygote("recipe", start) is made[1]
+
+
+def test_an_attached_zygote_is_used_and_left_to_the_process_that_started_it(tmp_path):
+    """What a worker attaches from the command's reference: alive while the command's
+    zygote runs; closing it in the worker ends nothing, closing the command's does."""
+    owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    owned = Zygote(owner.pid, tmp_path, owner)
+    try:
+        attached = Zygote.attach(json.loads(json.dumps(owned.reference())))
+        assert attached.alive()
+        attached.close()
+        assert owner.poll() is None and tmp_path.exists()
+        owned.close()
+        assert not attached.alive() and not tmp_path.exists()
+    finally:
+        owner.kill()
+        owner.wait()

@@ -27,6 +27,7 @@ from grader.batch.tasks import (
     start_first_kernel,
 )
 from grader.errors import MachineError
+from grader.runners.zygote import Recipe, Zygote
 
 log = logging.getLogger(__name__)
 #: Times a task that failed for the grader's own reasons is run again.
@@ -84,9 +85,20 @@ def default_workers() -> int:
 
 
 class Dispatcher:
-    """A Dask client on a local loopback cluster, or on the scheduler at ``address``."""
+    """A Dask client on a local loopback cluster, or on the scheduler at ``address``.
 
-    def __init__(self, workers: int, address: str | None = None) -> None:
+    A local cluster's workers fork their kernels from one zygote made by ``zygote``,
+    started here first: it imports while the cluster starts, and once for all workers.
+    """
+
+    def __init__(self, workers: int, address: str | None = None, zygote: Recipe | None = None):
+        #: The local cluster's shared zygote (its key, and it), if one started.
+        self.zygote: tuple[str, Zygote] | None = None
+        if zygote is not None and not address:
+            try:
+                self.zygote = (zygote.key, zygote.start())
+            except Exception as exc:  # noqa: BLE001 - each worker then starts its own
+                log.warning("no shared kernel zygote: %s", exc)
         import dask
         from dask.distributed import Client, LocalCluster
 
@@ -126,7 +138,8 @@ class Dispatcher:
         # Local workers are forked from a server started with the command: they get the
         # environment as it is now (the command's log file), as spawned ones did.
         environ = dict(os.environ) if self.cluster is not None else None
-        self.client.register_plugin(WarmKernels(environ))
+        shared = {self.zygote[0]: self.zygote[1].reference()} if self.zygote else {}
+        self.client.register_plugin(WarmKernels(environ, shared))
 
     @property
     def description(self) -> str:
@@ -274,3 +287,5 @@ class Dispatcher:
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+        if self.zygote is not None:
+            self.zygote[1].close()  # after the workers: none forks a kernel from it now

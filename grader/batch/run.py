@@ -16,8 +16,10 @@ from grader.batch.submissions import Roster, StudentSubmission, discover
 from grader.batch.tasks import Task
 from grader.course import Assignment
 from grader.execute import CapturedFigure
-from grader.pipeline import GradingRun, grade, write_outputs
+from grader.pipeline import GradingRun, grade, write_outputs, zygote_recipe
 from grader.results import GradingResult
+from grader.runners.choice import build_runner
+from grader.runners.zygote import Recipe
 
 
 @dataclass
@@ -55,6 +57,15 @@ def plan(
     todo = [s for s in found if (s.student, s.sha256) not in done]
     skipped = [s for s in found if (s.student, s.sha256) in done]
     return BatchPlan(found, todo, skipped)
+
+
+def shared_zygote(assignment: Assignment, sandbox: str, runner: str) -> Recipe | None:
+    """The zygote a local batch's workers would each start for ``assignment``'s kernels,
+    for the batch to start once, as it begins (None where kernels are not forked)."""
+    if runner != "local":
+        return None
+    local = build_runner("local", sandbox, warm_imports=assignment.config.imports_to_warm())
+    return zygote_recipe(assignment, local)
 
 
 def student_folder(out: Path, student: str) -> Path:

@@ -14,6 +14,7 @@ from distributed.core import Status
 from distributed.diagnostics.plugin import WorkerPlugin
 
 from grader.runners.warm import KernelPool
+from grader.runners.zygote import Zygote
 
 
 class WarmKernels(WorkerPlugin):
@@ -26,10 +27,17 @@ class WarmKernels(WorkerPlugin):
 
     name = "dlgrader-warm-kernels"
 
-    def __init__(self, environ: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        environ: dict[str, str] | None = None,
+        zygotes: dict[str, dict[str, str | int]] | None = None,
+    ) -> None:
         #: The client's environment, for a worker of its local cluster: forked from a
         #: server that started with the command, it lacks what the command set since.
         self.environ = environ
+        #: Zygotes the client started for its local cluster's workers to share (recipe key
+        #: -> :meth:`~grader.runners.zygote.Zygote.reference`).
+        self.zygotes = zygotes or {}
 
     def setup(self, worker: Any) -> None:
         if self.environ is not None:
@@ -40,6 +48,8 @@ class WarmKernels(WorkerPlugin):
 
         adopt_in_worker()
         self.pool = KernelPool()
+        for key, reference in self.zygotes.items():
+            self.pool.adopt(key, Zygote.attach(reference))
 
     def teardown(self, worker: Any) -> None:
         pool = getattr(self, "pool", None)

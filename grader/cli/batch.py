@@ -23,7 +23,7 @@ from rich.table import Table
 
 from grader.batch.dispatch import Dispatcher, default_workers
 from grader.batch.gradebook import Gradebook
-from grader.batch.run import plan, run_batch, scratch
+from grader.batch.run import plan, run_batch, scratch, shared_zygote
 from grader.batch.submissions import DEFAULT_PATTERN, Roster
 from grader.batch.summary import import_charts_in_background, write_summary
 from grader.cli.common import course_option, make_runner, runner_option, sandbox_option
@@ -134,7 +134,8 @@ def _grade(
 ) -> tuple[list[tuple[str, str]], threading.Thread]:
     """Grade the batch; return the students the grader itself failed (no attempt kept),
     and the thread that is stopping the cluster meanwhile (join it before exiting)."""
-    dispatcher = Dispatcher(workers, scheduler)
+    zygote = None if scheduler else shared_zygote(assignment, sandbox, runner)
+    dispatcher = Dispatcher(workers, scheduler, zygote)
     batch_id = uuid.uuid4().hex
     console.print(f"grading on a {dispatcher.description}")
     total = len(batch.to_grade)

@@ -40,7 +40,7 @@ from grader.runners.sandbox import (
 )
 from grader.runners.warm import KernelPool, WarmKernel, start_imports
 from grader.runners.workdirs import new_workdir, reap_orphans
-from grader.runners.zygote import Zygote, start_zygote, zygote_allowed
+from grader.runners.zygote import Recipe, Zygote, zygote_allowed
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +191,7 @@ class LocalRunner:
         if warm is not None:
             box = warm.box
         else:
-            box = self._box(limits, env, data, enforcement, self._zygote(kind, env))
+            box = self._box(limits, env, data, enforcement, self._zygote(env))
         try:
             yield KernelSession(
                 manager=box.manager,
@@ -243,7 +243,7 @@ class LocalRunner:
         enforcement: Enforcement,
     ) -> WarmKernel:
         """A new box whose kernel is started and importing, for the pool."""
-        box = self._box(limits, env, data, enforcement, self._zygote(kind, env))
+        box = self._box(limits, env, data, enforcement, self._zygote(env))
         try:
             # Kernel stderr (framework banners) goes to the run's log file when there is one.
             output = kernel_output()
@@ -258,12 +258,20 @@ class LocalRunner:
             raise
         return WarmKernel(kind, box, client, imports_id)
 
-    def _zygote(self, kind: str, env: dict[str, str]) -> Zygote | None:
-        """A batch worker's zygote for this kind of kernel, where one may be used."""
-        if self.pool is None or not zygote_allowed(self.sandbox, gpu_present(), self.warm_imports):
+    def zygote_recipe(self, env: dict[str, str]) -> Recipe | None:
+        """What a zygote for kernels started with ``env`` is made of; None where kernels
+        may not be forked from one (:func:`~grader.runners.zygote.zygote_allowed`)."""
+        if not zygote_allowed(self.sandbox, gpu_present(), self.warm_imports):
             return None
         clean = {**kernel_environment(Path("/nonexistent")), **env}  # its home is its own
-        return self.pool.zygote(kind, lambda: start_zygote(clean, self.warm_imports))
+        return Recipe(clean, self.warm_imports)
+
+    def _zygote(self, env: dict[str, str]) -> Zygote | None:
+        """A batch worker's zygote for kernels started with ``env``, where one may be used."""
+        recipe = self.zygote_recipe(env) if self.pool is not None else None
+        if recipe is None:
+            return None
+        return self.pool.zygote(recipe.key, recipe.start)
 
     def _box(
         self,

@@ -111,13 +111,19 @@ class KernelPool:
         self.first_was_warm: bool | None = None
         #: False once the owner knows no session follows (the last notebook of a list).
         self.expect_more = True
-        #: Each kind's zygote (None: starting one failed, so that kind starts cold).
+        #: The zygote of each recipe's key (None: starting one failed, so those kernels
+        #: start cold).
         self._zygotes: dict[str, Zygote | None] = {}
         self._replaced: set[str] = set()
 
+    def adopt(self, key: str, zygote: Zygote) -> None:
+        """Use ``zygote`` (another process's, attached) for recipe ``key`` while it lives."""
+        self._zygotes.setdefault(key, zygote)
+
     def zygote(self, key: str, start: Callable[[], Zygote]) -> Zygote | None:
-        """The zygote for kernels of kind ``key``, started with ``start``; one that ended is
-        replaced once, and after that (or a failed start) that kind starts cold."""
+        """The zygote for recipe ``key``, started with ``start`` if none was adopted; one
+        that ended is replaced once, and after that (or a failed start) kernels of that
+        recipe start cold."""
         zygote = self._zygotes.get(key)
         if zygote is not None and zygote.alive():
             return zygote
@@ -176,11 +182,11 @@ class KernelPool:
 
     @property
     def zygotes(self) -> list[Zygote]:
-        """The zygotes this pool keeps running."""
+        """The zygotes this pool uses (closing it ends those it started)."""
         return [z for z in self._zygotes.values() if z is not None]
 
     def close(self) -> None:
-        """Kill the waiting kernel, if any, then the zygotes."""
+        """Kill the waiting kernel, if any, then the zygotes this pool started."""
         if self._waiting is not None:
             _remove(self._waiting)
             self._waiting = None

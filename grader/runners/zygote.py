@@ -3,9 +3,13 @@
 A batch worker's kernels all import the same modules (ipykernel, the lab's framework,
 pyplot) before their first cell; on a busy machine that is CPU the kernels themselves
 need, per submission. The worker's :class:`~grader.runners.warm.KernelPool` keeps one
-zygote per kind of kernel (:mod:`grader.runners.zygote_server`), and the local runner's
+zygote per :class:`Recipe` (:mod:`grader.runners.zygote_server`), and the local runner's
 kernel command becomes :mod:`grader.runners.zygote_launch`, which builds bubblewrap's
 sandbox exactly as for any kernel and has the zygote fork the kernel into it.
+
+A zygote is what its recipe says (environment and imports), whoever started it: a
+local batch starts one as it begins and its workers share it (:meth:`Zygote.attach`),
+so it imports while the cluster starts, once rather than once per worker.
 
 Used only where that keeps every confinement a kernel has today: bubblewrap, no GPU (a
 CUDA context does not survive fork), and no TensorFlow among the imports (its runtime
@@ -42,21 +46,62 @@ def zygote_allowed(sandbox: str, gpu: bool, imports: tuple[str, ...]) -> bool:
     return sandbox == "bubblewrap" and not gpu and not roots & set(NOT_FORK_SAFE)
 
 
+@dataclass(frozen=True)
+class Recipe:
+    """What a zygote is made of: a kernel's clean environment and the modules it imports.
+
+    Two kernels may come from the same zygote exactly when their recipes are equal.
+    """
+
+    env: dict[str, str]
+    imports: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        return json.dumps([sorted(self.env.items()), list(self.imports)])
+
+    def start(self) -> Zygote:
+        return start_zygote(self.env, self.imports)
+
+
 @dataclass
 class Zygote:
-    """A running zygote: its process and the socket it forks kernels on."""
+    """A running zygote: its pid and the folder of the socket it forks kernels on.
 
-    process: subprocess.Popen
+    ``process`` is set in the process that started it, which alone ends it; a zygote
+    attached from its :meth:`reference` (a batch worker using the batch's) is only used.
+    """
+
+    pid: int
     folder: Path
+    process: subprocess.Popen | None = None
 
     @property
     def socket_path(self) -> Path:
         return self.folder / "zygote.sock"
 
+    def reference(self) -> dict[str, str | int]:
+        """What another process on this machine needs to use it (JSON)."""
+        return {"pid": self.pid, "folder": str(self.folder)}
+
+    @classmethod
+    def attach(cls, reference: dict[str, str | int]) -> Zygote:
+        return cls(int(reference["pid"]), Path(str(reference["folder"])))
+
     def alive(self) -> bool:
-        return self.process.poll() is None
+        if self.process is not None:
+            return self.process.poll() is None
+        try:  # another process's child: running unless gone or a zombie (its socket
+            # may not be bound yet: a launcher waits for it while the zygote runs)
+            state = Path(f"/proc/{self.pid}/stat").read_text().rpartition(")")[2].split()[0]
+        except (OSError, IndexError):
+            return False
+        return state not in ("Z", "X")
 
     def close(self) -> None:
+        """End it and remove its folder; an attached zygote is left to its owner."""
+        if self.process is None:
+            return
         if self.alive():
             self.process.kill()
         self.process.wait()
@@ -74,7 +119,7 @@ class Zygote:
         """The kernel command: the launcher, its request, then the sandbox's argv."""
         request = {
             "zygote": str(self.socket_path),
-            "zygote_pid": self.process.pid,
+            "zygote_pid": self.pid,
             "parent_pid": os.getpid(),  # the worker: the launcher dies with it
             "connection_file": "{connection_file}",  # jupyter_client fills it in
             "cwd": str(cwd),
@@ -89,7 +134,8 @@ def start_zygote(env: dict[str, str], imports: tuple[str, ...]) -> Zygote:
     """A zygote with ``env`` (a kernel's clean environment) that has imported ``imports``.
 
     Its folder holds the socket and its own home (matplotlib's cache); it is made by the
-    grader outside /tmp's kernel folders, and no sandbox binds it.
+    grader outside /tmp's kernel folders, and no sandbox binds it. It ends when the
+    process that started it does.
     """
     folder = Path(tempfile.mkdtemp(prefix="dlgrader-zygote-"))
     home = folder / "home"
@@ -107,4 +153,4 @@ def start_zygote(env: dict[str, str], imports: tuple[str, ...]) -> Zygote:
     process = subprocess.Popen(
         [*argv, *modules], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, cwd=home
     )
-    return Zygote(process, folder)
+    return Zygote(process.pid, folder, process)
