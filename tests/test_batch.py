@@ -11,6 +11,8 @@ from grader.batch.gradebook import Gradebook
 from grader.batch.submissions import BatchInputError, Roster, discover, extract_zip
 from grader.report import samples
 
+TOY = Path(__file__).parent / "fixtures" / "toy_course"
+
 
 def notebook(path: Path, text: str = "{}") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -141,3 +143,25 @@ def test_only_the_last_task_of_each_worker_skips_starting_a_next_kernel():
     assert [t.student for t in marked] == [t.student for t in tasks]
     assert [t.warm_next for t in last_without_next_kernel(tasks[:1], workers=2)] == [False]
     assert all(t.warm_next for t in last_without_next_kernel(tasks, workers=0))
+
+
+def test_a_worker_loads_a_bundles_assignment_and_rubric_once(tmp_path, monkeypatch):
+    """Every grading of one bundle in a worker uses the assignment the first one loaded:
+    the bundle's folder is named by its hash, so its files cannot change under it."""
+    import dataclasses
+
+    import grader.course
+    from grader.batch import bundle, tasks
+    from grader.course import find_course
+
+    monkeypatch.setenv(bundle.CACHE_ENV, str(tmp_path / "cache"))
+    tasks._assignment_at.cache_clear()
+    made = bundle.make_bundle(find_course(TOY).assignment("toy"))
+    loaded = []
+    real = grader.course.load_rubric
+    monkeypatch.setattr(grader.course, "load_rubric", lambda *a: loaded.append(a) or real(*a))
+    task = tasks.Task("s1", "s1.ipynb", b"{}", "toy", made.sha256)
+    first, _ = tasks._grading_setup(task, made.data)
+    second, _ = tasks._grading_setup(dataclasses.replace(task, student="s2"), made.data)
+    assert second is first and first.rubric is second.rubric
+    assert len(loaded) == 1

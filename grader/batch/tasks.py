@@ -100,10 +100,9 @@ def _grading_setup(task: Task, bundle: bytes, expect_more: bool | None = None) -
     whether a kernel started for a next grading will be used."""
     from grader.batch.bundle import materialise
     from grader.batch.worker import worker_pool
-    from grader.course import find_course
     from grader.runners.choice import build_runner
 
-    assignment = find_course(materialise(task.bundle, bundle)).assignment(task.assignment)
+    assignment = _assignment_at(materialise(task.bundle, bundle), task.assignment)
     pool = worker_pool()
     if pool is not None:
         pool.expect_more = task.warm_next if expect_more is None else expect_more
@@ -116,6 +115,18 @@ def _grading_setup(task: Task, bundle: bytes, expect_more: bool | None = None) -
         warm_imports=assignment.config.imports_to_warm(),
     )
     return assignment, runner
+
+
+@functools.lru_cache(maxsize=8)
+def _assignment_at(course_root: Path, name: str) -> Any:
+    """The assignment ``name`` of the course unpacked at ``course_root``, loaded once per
+    worker: a bundle's folder is named by its content's hash, so what is there never
+    changes, and reading the course, the assignment and the rubric (YAML, and every test
+    file parsed to check the rubric's names) took ~0.05 CPU s of every grading. The rubric
+    is an ``Assignment``'s cached property: loaded by the first grading, kept after."""
+    from grader.course import find_course
+
+    return find_course(course_root).assignment(name)
 
 
 class WorkerMismatch(RuntimeError):
