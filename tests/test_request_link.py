@@ -22,6 +22,18 @@ def test_requests_bypass_the_notebooks_input_transformers():
         assert nb.exists("ok")
 
 
+def test_replies_reach_the_grader_while_the_notebook_filters_its_display_output():
+    """A notebook may hook IPython's display publisher (ipywidgets' ``Output`` does) and
+    drop what it publishes; a reply is sent on IOPub by the kernel side itself."""
+    cells = [
+        "get_ipython().display_pub.register_hook(lambda message: None)\n"
+        "def ok():\n    return 42",
+    ]
+    with live_notebook(cells, FAST) as (nb, _run):
+        assert nb.call("ok") == 42
+        assert nb.exists("ok")
+
+
 def test_exits_and_interrupts_in_a_request_are_answered_and_the_kernel_goes_on():
     """Nothing around a comm handler catches SystemExit or an interrupt: the kernel side
     answers them, so a test gets the student's error and the next request is served."""
