@@ -26,8 +26,7 @@ def test_replies_reach_the_grader_while_the_notebook_filters_its_display_output(
     """A notebook may hook IPython's display publisher (ipywidgets' ``Output`` does) and
     drop what it publishes; a reply is sent on IOPub by the kernel side itself."""
     cells = [
-        "get_ipython().display_pub.register_hook(lambda message: None)\n"
-        "def ok():\n    return 42",
+        "get_ipython().display_pub.register_hook(lambda message: None)\ndef ok():\n    return 42",
     ]
     with live_notebook(cells, FAST) as (nb, _run):
         assert nb.call("ok") == 42

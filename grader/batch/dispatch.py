@@ -91,7 +91,9 @@ class Dispatcher:
     started here first: it imports while the cluster starts, and once for all workers.
     """
 
-    def __init__(self, workers: int, address: str | None = None, zygote: Recipe | None = None):
+    def __init__(
+        self, workers: int, address: str | None = None, zygote: Recipe | None = None
+    ) -> None:
         #: The local cluster's shared zygote (its key, and it), if one started.
         self.zygote: tuple[str, Zygote] | None = None
         if zygote is not None and not address:
