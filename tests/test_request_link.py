@@ -23,7 +23,7 @@ def test_requests_bypass_the_notebooks_input_transformers():
 
 
 def test_replies_reach_the_grader_while_the_notebook_filters_its_display_output():
-    """A notebook may hook IPython's display publisher (ipywidgets' ``Output`` does) and
+    """A notebook may hook IPython's display publisher (``register_hook``) and
     drop what it publishes; a reply is sent on IOPub by the kernel side itself."""
     cells = [
         "get_ipython().display_pub.register_hook(lambda message: None)\ndef ok():\n    return 42",
