@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -90,14 +91,17 @@ def test_killing_the_command_alone_ends_its_server_workers_and_kernels(tmp_path)
         assert rows(out), "the batch graded nothing in 120 s"
         started = psutil.Process(command.pid).children(recursive=True)
         assert len(started) >= 5, "server, two workers and their kernels"
+        folders: list[Path] = []
         if zygote_allowed("bubblewrap", gpu_present(), ("numpy",)) and shutil.which("bwrap"):
             zygotes = _zygotes(started)
             assert [z.ppid() for z in zygotes] == [command.pid], "one, the command's"
             assert zygotes[0].children(), "the workers' kernels are forked from it"
+            folders = [Path(z.cmdline()[3]).parent for z in zygotes]  # -m MODULE SOCKET
         os.kill(command.pid, signal.SIGKILL)
         command.wait()
         _, left = psutil.wait_procs(started, timeout=20)
         assert not left, f"left running: {[p.cmdline()[:4] for p in left]}"
+        assert not [f for f in folders if f.exists()], "the zygote's folder was left"
     finally:
         try:
             os.killpg(command.pid, signal.SIGKILL)

@@ -33,6 +33,7 @@ import json
 import os
 import resource
 import selectors
+import shutil
 import signal
 import socket
 import sys
@@ -179,6 +180,9 @@ def serve(sock_path: str, modules: list[str]) -> None:
                 if key.data in children:
                     os.kill(key.data, signal.SIGKILL)
         _reap(children, selector)
+    # The process that started it is gone (killed, or it would have killed this one and
+    # removed the folder itself): nothing else removes the folder of the socket and home.
+    shutil.rmtree(os.path.dirname(sock_path), ignore_errors=True)
 
 
 def _reap(children: dict[int, socket.socket], selector: selectors.BaseSelector) -> None:
