@@ -94,11 +94,11 @@ class Dispatcher:
     def __init__(
         self, workers: int, address: str | None = None, zygote: Recipe | None = None
     ) -> None:
-        #: The local cluster's shared zygote (its key, and it), if one started.
-        self.zygote: tuple[str, Zygote] | None = None
+        #: The local cluster's shared zygote by its recipe's key (none if it did not start).
+        self.zygotes: dict[str, Zygote] = {}
         if zygote is not None and not address:
             try:
-                self.zygote = (zygote.key, zygote.start())
+                self.zygotes[zygote.key] = zygote.start()
             except Exception as exc:  # noqa: BLE001 - each worker then starts its own
                 log.warning("no shared kernel zygote: %s", exc)
         import dask
@@ -140,7 +140,7 @@ class Dispatcher:
         # Local workers are forked from a server started with the command: they get the
         # environment as it is now (the command's log file), as spawned ones did.
         environ = dict(os.environ) if self.cluster is not None else None
-        shared = {self.zygote[0]: self.zygote[1].reference()} if self.zygote else {}
+        shared = {key: started.reference() for key, started in self.zygotes.items()}
         self.client.register_plugin(WarmKernels(environ, shared))
 
     @property
@@ -289,5 +289,5 @@ class Dispatcher:
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
-        if self.zygote is not None:
-            self.zygote[1].close()  # after the workers: none forks a kernel from it now
+        for started in self.zygotes.values():
+            started.close()  # after the workers: none forks a kernel from it now

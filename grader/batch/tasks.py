@@ -12,7 +12,10 @@ import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from grader.course import Assignment
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +121,7 @@ def _grading_setup(task: Task, bundle: bytes, expect_more: bool | None = None) -
 
 
 @functools.lru_cache(maxsize=8)
-def _assignment_at(course_root: Path, name: str) -> Any:
+def _assignment_at(course_root: Path, name: str) -> Assignment:
     """The assignment ``name`` of the course unpacked at ``course_root``, loaded once per
     worker: a bundle's folder is named by its content's hash, so what is there never
     changes, and reading the course, the assignment and the rubric (YAML, and every test

@@ -272,12 +272,7 @@ def _publish(reply: dict[str, Any]) -> None:
     """
     from IPython import get_ipython
 
-    kernel = getattr(get_ipython(), "kernel", None)
-    if kernel is None:  # not an ipykernel: the display system is all there is
-        from IPython.display import publish_display_data
-
-        publish_display_data({wire.REPLY_MIME: reply})
-        return
+    kernel = get_ipython().kernel  # requests reach only ipykernel kernels
     content = {"data": {wire.REPLY_MIME: reply}, "metadata": {}, "transient": {}}
     kernel.session.send(
         kernel.iopub_socket,
