@@ -3,7 +3,7 @@
     python bench/batch_scale.py [--counts 10 40 160] [--workers 1 2] [--write]
 
 1. Makes ``max(counts)`` distinct submissions from the backprop examples (as
-   bench/batch_demo.py does: frank's 50-second numerical backward left out).
+   bench/batch_demo.py does: frank's slow numerical backward left out).
 2. The floor: each distinct example executed bare with nbclient (``--floor-repeat``
    times, median); a batch's floor is the sum over its submissions divided by the
    workers: perfect parallelism, no grading at all. The tested floor adds the lab's

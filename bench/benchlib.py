@@ -428,7 +428,8 @@ def self_peak_mb() -> float:
 
 
 def backprop_examples(include_slow: bool = False) -> list[Path]:
-    """The backprop examples; frank's numerical backward (50 s, ten times the rest) left out."""
+    """The backprop examples; frank's numerical backward (several times the rest's grading)
+    left out, as in every batch table so far."""
     found = sorted((EXAMPLES / "backprop").glob("*.ipynb"))
     return [p for p in found if include_slow or "numerical" not in p.name]
 
