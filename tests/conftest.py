@@ -17,7 +17,14 @@ def _cuda_available() -> bool:
     return torch.cuda.is_available()
 
 
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` selects by marker
 def pytest_collection_modifyitems(config, items):
+    """A test that takes a Docker runner carries the ``docker`` marker (CI builds the kernel
+    image beside the rest of the suite and runs these after it: ``.ci/run``); a ``gpu``
+    test is skipped without CUDA."""
+    for item in items:
+        if "docker_runner" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.docker)
     if _cuda_available():
         return
     skip = pytest.mark.skip(reason="needs a CUDA GPU; none on this machine")

@@ -327,13 +327,27 @@ def run_page(
     return ran
 
 
-RUNNABLE = [p for p in docs_examples.runnable_pages() if p != QUICKSTART]
+def page_param(page: Path):
+    """A page with an example that needs the Docker runner carries the ``docker`` marker, so
+    that CI can run it once the kernel image is built (``.ci/run``)."""
+    needs_docker = any("docker" in e.needs for e in docs_examples.examples(page))
+    marks = [pytest.mark.docker] if needs_docker else []
+    return pytest.param(page, marks=marks, id=page.relative_to(DOCS).as_posix())
+
+
+RUNNABLE = [page_param(p) for p in docs_examples.runnable_pages() if p != QUICKSTART]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("page", RUNNABLE, ids=[p.relative_to(DOCS).as_posix() for p in RUNNABLE])
+@pytest.mark.parametrize("page", RUNNABLE)
 def test_command_examples_run(page, tmp_path):
     assert run_page(page, scratch_course(tmp_path / "course"))
+
+
+def test_only_pages_with_a_docker_example_wait_for_the_image():
+    marked = {p.id for p in RUNNABLE if any(m.name == "docker" for m in p.marks)}
+    assert "docker.md" in marked and "instructors/grading.md" in marked
+    assert "batch.md" not in marked and "exports.md" not in marked
 
 
 @pytest.mark.slow
