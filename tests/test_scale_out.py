@@ -141,3 +141,13 @@ def test_a_worker_with_another_dlgrader_is_refused_by_name(tmp_path):
     assert refused.returncode == 4 and "Traceback" not in text
     assert "refused: dlgrader 0.0.0-elsewhere (the client has" in " ".join(text.split())
     assert not (course / "out" / "gradebook.sqlite").exists() or attempts(course / "out") == []
+
+
+def test_a_checkout_under_tmp_stays_visible_to_hidden_workers(monkeypatch):
+    """A clone in /tmp keeps its virtualenv there: hiding /tmp must not hide the interpreter."""
+    monkeypatch.setattr(sys, "prefix", "/tmp/clone/.venv")
+    argv = hidden_from(Path("/tmp/cluster"))
+    assert argv[argv.index("/tmp/clone/.venv") - 1] == "--ro-bind"
+    assert argv.index("--tmpfs") < argv.index("/tmp/clone/.venv") < argv.index("/tmp/cluster")
+    monkeypatch.setattr(sys, "prefix", "/opt/venv")
+    assert "/opt/venv" not in hidden_from(Path("/tmp/cluster"))

@@ -72,9 +72,21 @@ def hidden_from(*visible: Path) -> list[str]:
 
     Everything under /tmp (a test's course folder, submissions and output) is hidden from
     it, as on a machine that shares nothing with the client but the scheduler's address;
-    ``visible`` folders (the scheduler file's) are bound back in.
+    ``visible`` folders (the scheduler file's) are bound back in, and so, read-only, are
+    this interpreter's environment and the grader's code where they lie under /tmp (a
+    checkout cloned there): without them no worker could start.
     """
     argv = ["bwrap", "--dev-bind", "/", "/", "--tmpfs", "/tmp", "--die-with-parent"]
+    for path in own_code_under_tmp():
+        argv += ["--ro-bind", str(path), str(path)]
     for path in visible:
         argv += ["--bind", str(path), str(path)]
     return [*argv, "--"]
+
+
+def own_code_under_tmp() -> list[Path]:
+    """The virtualenv and the folder ``grader`` is imported from, those under /tmp."""
+    import grader
+
+    places = {Path(sys.prefix).resolve(), Path(grader.__file__).resolve().parent.parent}
+    return sorted(p for p in places if p.is_relative_to("/tmp"))
