@@ -148,10 +148,10 @@ def measure(lab: str, count: int, workers: int) -> dict:
         argv += ["-o", str(out), "--workers", str(workers)]
         print(f"{lab}: grader batch --workers {workers}", file=sys.stderr)
         run = run_measured(argv)
-        floor_after = pinned_floor(lab, made, workers)
-        floor_s = (floor_before + floor_after) / 2
         if run.returncode != 0:
             raise RuntimeError(f"grader batch exited {run.returncode}:\n{run.output[-3000:]}")
+        floor_after = pinned_floor(lab, made, workers)
+        floor_s = (floor_before + floor_after) / 2
         wrong = []
         for path, example in made:
             data = json.loads((out / path.stem / "results.json").read_text(encoding="utf-8"))
