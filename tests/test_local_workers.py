@@ -74,9 +74,19 @@ def _zygotes(processes: list[psutil.Process]) -> list[psutil.Process]:
     their command line)."""
 
     def is_zygote(process: psutil.Process) -> bool:
-        return "grader.runners.zygote_server" in process.cmdline()
+        try:
+            return "grader.runners.zygote_server" in process.cmdline()
+        except (psutil.ZombieProcess, psutil.NoSuchProcess):
+            return False  # a kernel that ended after the listing: not a zygote
 
     return [p for p in processes if is_zygote(p) and not is_zygote(p.parent())]
+
+
+def _described(process: psutil.Process) -> str:
+    try:
+        return " ".join(process.cmdline()[:4])
+    except (psutil.ZombieProcess, psutil.NoSuchProcess):
+        return f"pid {process.pid} (ended, not reaped)"
 
 
 def test_killing_the_command_alone_ends_its_server_workers_and_kernels(tmp_path):
@@ -100,7 +110,7 @@ def test_killing_the_command_alone_ends_its_server_workers_and_kernels(tmp_path)
         os.kill(command.pid, signal.SIGKILL)
         command.wait()
         _, left = psutil.wait_procs(started, timeout=20)
-        assert not left, f"left running: {[p.cmdline()[:4] for p in left]}"
+        assert not left, f"left running: {[_described(p) for p in left]}"
         assert not [f for f in folders if f.exists()], "the zygote's folder was left"
     finally:
         try:
