@@ -10,15 +10,18 @@ import base64
 import csv
 import io
 import json
+import logging
 import re
 import time
 import zipfile
 
 import pytest
+from click.testing import CliRunner
 from serve_class import PAYLOAD, graded_class
 from starlette.testclient import TestClient
 
 from grader.batch.gradebook import Gradebook
+from grader.cli import main
 from grader.course import find_course
 from grader.serve.app import build_app
 from grader.serve.context import ServeContext
@@ -220,11 +223,11 @@ def test_regrade_one_student_keeps_the_marks(served):
         assert [m.points for m in book.marks("toy", "s01")] == [4.0]
 
 
-def test_the_command_binds_loopback_and_warns_about_other_hosts(tmp_path, monkeypatch):
+@pytest.fixture()
+def serve_argv(tmp_path, monkeypatch):
+    """``grader serve``'s arguments over a graded class, and the addresses it served on:
+    uvicorn's serve-forever is replaced by a call that records the socket and returns."""
     import uvicorn
-    from click.testing import CliRunner
-
-    from grader.cli import main
 
     course, out = graded_class(tmp_path, students=1, reports=False)
     served: list[tuple[str, int]] = []
@@ -234,7 +237,11 @@ def test_the_command_binds_loopback_and_warns_about_other_hosts(tmp_path, monkey
         sockets[0].close()
 
     monkeypatch.setattr(uvicorn.Server, "run", run)
-    args = ["serve", "-a", "toy", "--course", str(course), "--out", str(out), "--port", "0"]
+    return ["serve", "-a", "toy", "--course", str(course), "--out", str(out), "--port", "0"], served
+
+
+def test_the_command_binds_loopback_and_warns_about_other_hosts(serve_argv, tmp_path):
+    args, served = serve_argv
     local = CliRunner().invoke(main, args)
     assert local.exit_code == 0, local.output
     assert served[0][0] == "127.0.0.1" and "warning" not in local.stderr
@@ -243,3 +250,29 @@ def test_the_command_binds_loopback_and_warns_about_other_hosts(tmp_path, monkey
     assert served[1][0] == "0.0.0.0" and "warning: listening on 0.0.0.0" in anywhere.stderr
     missing = CliRunner().invoke(main, [*args[:5], "--out", str(tmp_path / "none")])
     assert missing.exit_code != 0 and "no gradebook" in str(missing.exception)
+
+
+def test_serving_leaves_the_processes_other_log_handlers_open(serve_argv):
+    """uvicorn's default logging config (``dictConfig``) shuts down every handler in the
+    process. absl's, which TensorFlow installs, then closed the stream it held: in the
+    suite, pytest's capture file, which failed every later test in that process."""
+    closed: list[logging.Handler] = []
+
+    class Recording(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            pass
+
+        def close(self) -> None:
+            closed.append(self)
+            super().close()
+
+    library = logging.getLogger("dlgrader-test.library")
+    handler = Recording()
+    library.addHandler(handler)
+    try:
+        result = CliRunner().invoke(main, serve_argv[0])
+    finally:
+        library.removeHandler(handler)
+    assert result.exit_code == 0, result.output
+    assert not closed, "grader serve closed a log handler it does not own"
+    assert logging.getLogger("uvicorn.error").getEffectiveLevel() == logging.WARNING

@@ -66,7 +66,10 @@ def serve_command(name: str, out_dir: Path | None, port: int, host: str, course)
     context = ServeContext(assignment, path, token)
     threading.Thread(target=context.warm, daemon=True).start()
     app = build_app(context)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    # log_config=None: uvicorn's own config (dictConfig) would shut down every log handler
+    # in the process, other libraries' included; its warnings reach stderr through the
+    # root logger instead.
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", log_config=None))
     server.run(sockets=[sock])
 
 
