@@ -32,7 +32,6 @@ from typing import Any
 from benchlib import (
     EXAMPLES,
     ROOT,
-    Measured,
     backprop_examples,
     example_floors,
     example_of,
@@ -40,11 +39,11 @@ from benchlib import (
     machine,
     make_submissions,
     median,
-    run_measured,
     table,
     tested_in_parallel,
     write_section,
 )
+from measured import Measured, run_measured
 
 from grader.expectations import load_expectations
 

@@ -38,11 +38,11 @@ from benchlib import (
     machine,
     median,
     prepared,
-    run_measured,
     spread,
     table,
     write_section,
 )
+from measured import run_measured
 
 GRADER = [sys.executable, "-c", "from grader.cli import run; run()"]
 NOTEBOOK = EXAMPLES / "lenet5" / "alice_correct.ipynb"

@@ -69,7 +69,8 @@ def idle_gpu_mb() -> float:
 
 def sharing(report: Report, sizes: list[int], work: Path, budget: float) -> None:
     import nbformat
-    from benchlib import median, run_measured
+    from benchlib import median
+    from measured import run_measured
 
     rows, data, previous, last = [], [], None, None
     stops = None

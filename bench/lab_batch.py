@@ -40,11 +40,11 @@ from benchlib import (
     load,
     machine,
     prepared,
-    run_measured,
     table,
     timed_side_by_side,
     write_section,
 )
+from measured import run_measured
 
 from grader import numerics
 from grader.course import find_course

@@ -28,7 +28,8 @@ import subprocess
 from pathlib import Path
 
 import nbformat
-from benchlib import ROOT, Measured, run_measured
+from benchlib import ROOT
+from measured import Measured, run_measured
 
 PEERS = ROOT / "bench" / "peers"
 SUPPORT = PEERS / "support"

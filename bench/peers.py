@@ -36,7 +36,6 @@ from pathlib import Path
 import peer_setup
 from batch_scale import results_of, run_batch
 from benchlib import (
-    Measured,
     example_floors,
     example_of,
     load,
@@ -46,6 +45,7 @@ from benchlib import (
     tested_in_parallel,
     write_section,
 )
+from measured import Measured
 
 
 def floor(count: int, repeat: int) -> tuple[float, float]:
