@@ -25,7 +25,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -42,7 +41,7 @@ from benchlib import (
     table,
     write_section,
 )
-from measured import run_measured
+from measured import Sampler, run_measured
 
 GRADER = [sys.executable, "-c", "from grader.cli import run; run()"]
 NOTEBOOK = EXAMPLES / "lenet5" / "alice_correct.ipynb"
@@ -62,36 +61,25 @@ def gpus(query: str = "name") -> list[str]:
     return [line.strip() for line in done.stdout.splitlines() if line.strip()]
 
 
-class GpuSampler:
+class GpuSampler(Sampler):
     """Polls ``nvidia-smi`` for the GPU's memory in use and its utilisation."""
 
+    QUERY = ["nvidia-smi", "--query-gpu=utilization.gpu,memory.used"]
+
     def __init__(self, interval: float = 0.5) -> None:
-        self.interval = interval
+        super().__init__(interval)
         self.peak_mb = 0.0
         self.utilisation: list[float] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> GpuSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        query = ["nvidia-smi", "--query-gpu=utilization.gpu,memory.used"]
-        query.append("--format=csv,noheader,nounits")
-        while not self._stop.is_set():
-            try:
-                line = subprocess.run(query, capture_output=True, text=True, timeout=10).stdout
-                util, used = (float(x) for x in line.splitlines()[0].split(","))
-                self.utilisation.append(util)
-                self.peak_mb = max(self.peak_mb, used)
-            except (OSError, subprocess.SubprocessError, ValueError, IndexError):
-                pass
-            self._stop.wait(self.interval)
+    def sample(self) -> None:
+        query = [*self.QUERY, "--format=csv,noheader,nounits"]
+        try:
+            line = subprocess.run(query, capture_output=True, text=True, timeout=10).stdout
+            util, used = (float(x) for x in line.splitlines()[0].split(","))
+        except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+            return
+        self.utilisation.append(util)
+        self.peak_mb = max(self.peak_mb, used)
 
 
 @contextmanager

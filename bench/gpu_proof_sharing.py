@@ -25,20 +25,18 @@ def gpu_watch(interval: float = 0.5):
             self.per_process_mb = 0.0
             self.most_processes = 0
 
-        def _run(self) -> None:
-            while not self._stop.is_set():
-                try:
-                    card = query_gpu(["--query-gpu=utilization.gpu,memory.used"])
-                    if card:
-                        self.utilisation.append(card[0][0])
-                        self.peak_mb = max(self.peak_mb, card[0][1])
-                    apps = query_gpu(["--query-compute-apps=used_memory"])
-                    if apps:
-                        self.most_processes = max(self.most_processes, len(apps))
-                        self.per_process_mb = max(self.per_process_mb, *(a[0] for a in apps))
-                except (OSError, subprocess.SubprocessError):
-                    pass
-                self._stop.wait(self.interval)
+        def sample(self) -> None:
+            try:
+                card = query_gpu(["--query-gpu=utilization.gpu,memory.used"])
+                apps = query_gpu(["--query-compute-apps=used_memory"])
+            except (OSError, subprocess.SubprocessError):
+                return
+            if card:
+                self.utilisation.append(card[0][0])
+                self.peak_mb = max(self.peak_mb, card[0][1])
+            if apps:
+                self.most_processes = max(self.most_processes, len(apps))
+                self.per_process_mb = max(self.per_process_mb, *(a[0] for a in apps))
 
     return GpuWatch()
 

@@ -71,7 +71,33 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-class PeakMemory:
+class Sampler:
+    """Calls :meth:`sample` every ``interval`` seconds on a thread while the ``with`` block
+    runs: the measured command keeps the main thread."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.sample()
+            self._stop.wait(self.interval)
+
+    def sample(self) -> None:
+        raise NotImplementedError
+
+
+class PeakMemory(Sampler):
     """Samples the tree under ``pid`` until stopped: memory and CPU, grader and kernels.
 
     ``grader_peak_mb`` is the highest sum of PSS over the grader's own processes seen at
@@ -85,22 +111,12 @@ class PeakMemory:
     """
 
     def __init__(self, pid: int, interval: float = 0.1) -> None:
+        super().__init__(interval)
         self.pid = pid
-        self.interval = interval
         self.grader_peak_mb = 0.0
         self.grader_largest_mb = 0.0
         self.kernels: dict[int, float] = {}
         self._cpu: dict[int, tuple[str, float]] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> PeakMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
     @property
     def cpu_s(self) -> dict[str, float]:
@@ -114,11 +130,6 @@ class PeakMemory:
     def kernel_peak_list(self) -> list[float]:
         """Each kernel's peak, in MB, lowest first."""
         return sorted(self.kernels.values())
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.sample()
-            self._stop.wait(self.interval)
 
     def sample(self) -> None:
         grader_kb = 0
