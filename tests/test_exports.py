@@ -1,8 +1,7 @@
 """``grader export``: each format checked against its platform's field rules; no kernels.
 
-Gradebooks are built in tmp_path from the report's sample results (a full-marks one;
-a mixed one with a partial, a hidden, an after-the-due-date, an erroring, a not-run
-and two GPU criteria; and a hostile one full of markup and terminal escapes).
+Gradebooks come from tests/export_books.py; marks a person gave, the plain CSV and
+input errors are in tests/test_export_marks.py.
 """
 
 from __future__ import annotations
@@ -11,111 +10,35 @@ import csv
 import io
 import json
 import os
-import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
-import click
 import pytest
-from click.testing import CliRunner
+from export_books import (
+    CANVAS_ROSTER,
+    CANVAS_TITLE,
+    HIDDEN_DETAIL,
+    LATER_DETAIL,
+    MOODLE_ROSTER,
+    book,
+    class_book,
+    crashed,
+    export,
+    graded,
+    no_test_source,
+    ok,
+    refused,
+    roster,
+    run,
+)
 
-from grader.batch.gradebook import Gradebook
-from grader.cli import export as cli_export
 from grader.errors import GraderError
 from grader.exports.classroom import GITHUB_STATUSES
 from grader.exports.gradescope import VISIBILITY_VALUES
 from grader.exports.prairielearn import MAX_BYTES
 from grader.report import samples
-from grader.results import Score, Submission
-from grader.scoring import total_score
-
-GROUP = click.Group()
-cli_export.register(GROUP)
-HIDDEN_DETAIL = "max relative error 0.31"  # the hidden criterion's detail in samples.mixed()
-LATER_DETAIL = "accuracy = 0.97 (full data)"  # the after-the-due-date criterion's detail
-CANVAS_TITLE = re.compile(r"\A(.*)\s\((\d+)\)\Z")  # Canvas's Assignment.title_and_id
-
-
-def graded(student: str, result=None, **update):
-    result = result or samples.mixed()
-    sha = (student.encode().hex() * 64)[:64]
-    submission = Submission(
-        path=f"/s/{student}.ipynb", name=f"{student}.ipynb", sha256=sha, size_bytes=1
-    )
-    return result.model_copy(
-        update={"assignment": "lenet5", "mode": "grade", "submission": submission, **update}
-    )
-
-
-def crashed(student: str):
-    return graded(student, grading_error="the notebook could not be run: RuntimeError: no kernel")
-
-
-def book(tmp_path: Path, *entries) -> Path:
-    path = tmp_path / "out" / "gradebook.sqlite"
-    with Gradebook(path) as gradebook:
-        for student, result in entries:
-            gradebook.record(student, result, tmp_path / "r.json", result.model_dump_json())
-    return path
-
-
-def class_book(tmp_path: Path) -> Path:
-    return book(
-        tmp_path,
-        ("alice", graded("alice", samples.full_marks())),
-        ("bob", graded("bob")),
-        ("carol", crashed("carol")),
-    )
-
-
-def roster(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "roster.csv"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-CANVAS_ROSTER = (
-    "Student,ID,SIS User ID,SIS Login ID,Section\n"
-    "    Points Possible,,,,\n"
-    '"Doe, Alice",101,S1,alice,Sec 1\nBob B,102,S2,bob,Sec 2\n'
-    "Carol C,103,S3,carol,Sec 1\nDan D,104,S4,dan,Sec 2\n"
-)
-MOODLE_ROSTER = "id,name,email\nalice,Alice,a@x.edu\nbob,Bob,b@x.edu\ncarol,Carol,c@x.edu\n"
-
-
-def export(*args: str):
-    return CliRunner().invoke(GROUP, ["export", *map(str, args)])
-
-
-def ok(*args: str) -> str:
-    result = export(*args)
-    assert result.exit_code == 0, (result.output, result.exception)
-    return result.stdout
-
-
-def fails(*args: str) -> str:
-    """The one-line message of the input error the export stopped on (exit code 2)."""
-    result = export(*args)
-    error = result.exception
-    assert isinstance(error, GraderError), (result.output, error)
-    assert error.exit_code == 2 and "\n" not in str(error)
-    return str(error)
-
-
-def run(fmt: str, gradebook: Path, *more) -> str:
-    """Export the gradebook in ``fmt``; the output when it goes to stdout (``-o -``)."""
-    return ok("--format", fmt, "--gradebook", gradebook, *more)
-
-
-def refused(fmt: str, gradebook: Path, *more) -> str:
-    return fails("--format", fmt, "--gradebook", gradebook, *more)
-
-
-def no_test_source(text: str) -> None:
-    assert "hidden/test_" not in text and "::test_" not in text
-
+from grader.results import Score
 
 # -- Gradescope --------------------------------------------------------------
 
@@ -402,109 +325,3 @@ def test_junit_xml_has_a_suite_per_student_and_a_case_per_criterion(tmp_path):
     assert HIDDEN_DETAIL not in failures["Backprop gradients"].text
     assert int(bob.get("failures")) == 2 and int(bob.get("errors")) == 2
     assert int(root.get("tests")) == sum(int(s.get("tests")) for s in suites.values())
-
-
-# -- marks a person gave, and pending points -----------------------------------
-
-
-def marked_book(tmp_path: Path) -> Path:
-    """alice: marks with comments, an override, one mark to review and one not given yet;
-    dan: everything marked."""
-    marked = samples.marked()
-    complete = marked.model_copy(
-        update={"criteria": [c for c in marked.criteria if c.id != "record"]}
-    )
-    complete = complete.model_copy(update={"score": total_score(complete.criteria)})
-    return book(tmp_path, ("alice", graded("alice", marked)), ("dan", graded("dan", complete)))
-
-
-def test_pending_marks_leave_the_grade_out_or_post_the_points_so_far(tmp_path):
-    path = marked_book(tmp_path)
-    canvas_roster = roster(tmp_path, CANVAS_ROSTER)
-    result = export("--format", "canvas", "--gradebook", path, "--roster", canvas_roster, "-o", "-")
-    assert result.exit_code == 0, result.output
-    scores = {r[3]: r[5] for r in csv.reader(io.StringIO(result.stdout))}
-    assert scores["alice"] == "" and scores["dan"] == "19"  # pending: no grade, not 14
-    assert "1 student(s) have marks nobody has given yet" in result.stderr
-    assert "alice" in result.stderr and "to review" in result.stderr
-    partial = run("canvas", path, "--roster", canvas_roster, "--pending", "partial", "-o", "-")
-    assert {r[3]: r[5] for r in csv.reader(io.StringIO(partial))}["alice"] == "19"
-    moodle = run("moodle", path, "-o", "-")
-    alice = next(r for r in csv.DictReader(io.StringIO(moodle)) if r["student"] == "alice")
-    assert alice["LeNet-5 on CIFAR-10"] == "-"
-    assert "5 point(s) await the instructor's mark (Lab record)" in alice["Feedback"]
-    assert samples.VIVA_COMMENT in alice["Feedback"]
-    assert samples.WRITEUP_COMMENT not in moodle  # a hidden criterion's comment
-
-
-def test_the_plain_csv_has_the_marks_their_comments_and_what_waits(tmp_path):
-    rows = list(csv.DictReader(io.StringIO(run("csv", marked_book(tmp_path), "-o", "-"))))
-    alice, dan = rows
-    assert (alice["points"], alice["percent"], alice["status"]) == ("", "", "pending_marks")
-    assert (alice["viva"], alice["record"], alice["pending_marks"]) == ("4", "", "record")
-    assert alice["viva_comment"] == samples.VIVA_COMMENT
-    assert alice["writeup_comment"] == samples.WRITEUP_COMMENT  # the instructor's own table
-    assert alice["shapes_comment"] == samples.OVERRIDE_COMMENT
-    assert alice["marks_to_review"] == "writeup"
-    assert (dan["points"], dan["status"]) == ("19", "graded")
-
-
-def test_per_criterion_formats_show_pending_marks_as_pending(tmp_path):
-    path = marked_book(tmp_path)
-    run("gradescope", path, "-o", tmp_path / "gs")
-    doc = json.loads((tmp_path / "gs" / "alice" / "results.json").read_text())
-    by_name = {t["name"]: t for t in doc["tests"]}
-    record = by_name["Lab record (pending)"]
-    assert "status" not in record and record["score"] == 0
-    assert by_name["Viva-voce"]["status"] == "failed" and by_name["Viva-voce"]["score"] == 4
-    assert samples.VIVA_COMMENT in by_name["Viva-voce"]["output"]
-    assert samples.WRITEUP_COMMENT not in json.dumps(doc)
-    assert "Instructor's comment" in by_name["Layer output shapes"]["output"]
-    assert doc["extra_data"]["dlgrader"]["pending_manual_points"] == 5
-    assert "await the instructor's mark" in doc["output"]
-    junit = ET.fromstring(run("junit", path, "-o", "-").encode())
-    cases = {c.get("name"): c for c in junit.find("testsuite").findall("testcase")}
-    assert cases["Lab record"].find("skipped").get("type") == "awaiting_mark"
-    message = refused("gradescope", path, "--pending", "omit", "-o", tmp_path / "x")
-    assert "cannot leave the grade out" in message
-
-
-# -- plain CSV, choosing attempts, input errors ------------------------------
-
-
-def test_plain_csv_and_latest_or_best_attempt(tmp_path):
-    first = graded("ann", samples.full_marks())
-    second = graded(
-        "ann", score=Score(points=4, max_points=10), graded_at="2025-03-02T10:00:00+00:00"
-    )
-    second = second.model_copy(
-        update={"submission": second.submission.model_copy(update={"sha256": "f" * 64})}
-    )
-    path = book(tmp_path, ("ann", first), ("ann", second), ("=cmd|x", crashed("=cmd|x")))
-    rows = list(csv.reader(io.StringIO(run("csv", path, "-o", "-"))))
-    assert rows[0][:5] == ["student", "points", "max_points", "percent", "status"]
-    assert rows[1][0] == "'=cmd|x" and rows[1][4] == "error"  # never run as a formula
-    assert rows[2][:5] == ["ann", "4", "10", "40.0", "graded"]  # latest
-    best = list(csv.reader(io.StringIO(run("csv", path, "--choose", "best", "-o", "-"))))
-    assert best[2][:3] == ["ann", "10", "10"]
-    assert best[2][best[0].index("param_count")] == "4"
-
-
-def test_input_errors_are_one_line_with_exit_code_two(tmp_path):
-    assert "no gradebook at" in refused("csv", tmp_path / "none.sqlite")
-    assert not (tmp_path / "none.sqlite").exists()  # looking did not create one
-    (tmp_path / "text.sqlite").write_text("not a database")
-    assert "not a readable gradebook" in refused("csv", tmp_path / "text.sqlite")
-    path = class_book(tmp_path)
-    assert "no attempts for 'lab9'" in refused("csv", path, "-a", "lab9")
-    partial = roster(tmp_path, "id\nalice\nbob\n")
-    assert "not in the roster" in (message := refused("csv", path, "--roster", partial))
-    assert "carol" in message
-    dup = roster(tmp_path, "id\nalice\nbob\ncarol\nbob\n")
-    assert "'bob' appears twice" in refused("csv", path, "--roster", dup)
-    assert "one student's results" in refused("gradescope", path, "-o", tmp_path / "one.json")
-    bad = tmp_path / "bad.json"
-    bad.write_text('{"assignment": 3}')
-    assert "not a dlgrader results.json" in fails("--format", "gradescope", "--results", bad)
-    odd = book(tmp_path / "odd", ("../up", graded("x")))
-    assert "cannot name a folder" in refused("gradescope", odd, "-o", tmp_path)
