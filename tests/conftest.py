@@ -54,7 +54,7 @@ def chromium() -> str:
         or shutil.which("google-chrome")
     )
     if path is None:
-        pytest.skip("headless Chromium is not installed (.ci/run installs it)")
+        pytest.skip("headless Chromium is not installed (scripts/setup.sh installs it)")
     return path
 
 

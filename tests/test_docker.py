@@ -1,7 +1,8 @@
 """The Docker runner against a real engine: real containers, real limits, nothing left behind.
 
-CI starts ``dockerd`` and builds the CPU image first (``.ci/run``), and sets
-``DLGRADER_REQUIRE_DOCKER=1`` so that a missing engine or image fails these tests.
+CI starts ``dockerd``, builds the CPU image beside the rest of the suite and runs these
+tests after it (``.ci/run``), with ``DLGRADER_REQUIRE_DOCKER=1`` so that a missing engine
+or image fails them.
 Elsewhere they are skipped with the reason, which the end of the run repeats loudly.
 """
 
