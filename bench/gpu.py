@@ -64,7 +64,11 @@ def gpus(query: str = "name") -> list[str]:
 class GpuSampler(Sampler):
     """Polls ``nvidia-smi`` for the GPU's memory in use and its utilisation."""
 
-    QUERY = ["nvidia-smi", "--query-gpu=utilization.gpu,memory.used"]
+    QUERY = [
+        "nvidia-smi",
+        "--query-gpu=utilization.gpu,memory.used",
+        "--format=csv,noheader,nounits",
+    ]
 
     def __init__(self, interval: float = 0.5) -> None:
         super().__init__(interval)
@@ -72,9 +76,8 @@ class GpuSampler(Sampler):
         self.utilisation: list[float] = []
 
     def sample(self) -> None:
-        query = [*self.QUERY, "--format=csv,noheader,nounits"]
         try:
-            line = subprocess.run(query, capture_output=True, text=True, timeout=10).stdout
+            line = subprocess.run(self.QUERY, capture_output=True, text=True, timeout=10).stdout
             util, used = (float(x) for x in line.splitlines()[0].split(","))
         except (OSError, subprocess.SubprocessError, ValueError, IndexError):
             return
