@@ -399,8 +399,8 @@ def test_readme_own_course_runs_from_the_installed_wheel(tmp_path):
     """Every line of "Your own course", literally: build, install, init, add, grade, new."""
     source = tmp_path / "dlgrader"
     shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*NOT_SOURCE))
-    # One block builds a wheel, installs it with its dependencies and grades every backprop
-    # example (frank's numerical backward the slowest).
+    # One block builds a wheel, installs it with its dependencies and grades two backprop
+    # examples (every example's verdict is tests/test_assignments_content.py's job).
     assert run_page(README, source, timeout=BLOCK_TIMEOUT * 4)
     course = tmp_path / "home" / "mycourse"
     assert (course / "dlgrader.yaml").is_file()
