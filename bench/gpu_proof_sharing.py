@@ -26,22 +26,14 @@ def gpu_watch(interval: float = 0.5):
             self.most_processes = 0
 
         def sample(self) -> None:
-            card = self.read(["--query-gpu=utilization.gpu,memory.used"])
-            if card:
-                self.utilisation.append(card[0][0])
-                self.peak_mb = max(self.peak_mb, card[0][1])
-            apps = self.read(["--query-compute-apps=used_memory"])
+            super().sample()  # the card: utilisation and memory in use
+            try:
+                apps = query_gpu(["--query-compute-apps=used_memory"])
+            except (OSError, subprocess.SubprocessError):
+                return
             if apps:
                 self.most_processes = max(self.most_processes, len(apps))
                 self.per_process_mb = max(self.per_process_mb, *(a[0] for a in apps))
-
-        @staticmethod
-        def read(what: list[str]) -> list[list[float]]:
-            """One query's rows; none when nvidia-smi fails (the other query may not)."""
-            try:
-                return query_gpu(what)
-            except (OSError, subprocess.SubprocessError):
-                return []
 
     return GpuWatch()
 

@@ -30,6 +30,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from unittest import mock
 
 import nbformat
 from batch_scale import GRADER
@@ -128,14 +129,9 @@ def pinned_environment(lab: str) -> dict[str, str]:
 
 def pinned_floor(lab: str, made: list[tuple[Path, Path]], workers: int) -> float:
     """The parallel tested floor with grading's thread counts and data tier set."""
-    saved = dict(os.environ)
-    os.environ.update(pinned_environment(lab))
-    try:
+    with mock.patch.dict(os.environ, pinned_environment(lab)):
         print(f"{lab}: {len(made)} tested notebooks, {workers} plain kernels", file=sys.stderr)
         return parallel_floor(lab, made, workers)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 def measure(lab: str, count: int, workers: int) -> dict:
